@@ -1,0 +1,64 @@
+"""Roles and what each may do. The one table that pages, API and tests read."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    REGION_ADMIN = "REGION_ADMIN", _("自治区管理员")
+    CITY_ADMIN = "CITY_ADMIN", _("盟市管理员")
+    REVIEWER = "REVIEWER", _("审核员")
+    FINANCE = "FINANCE", _("财务人员")
+    INSPECTOR = "INSPECTOR", _("督导检查员")
+    INSTITUTION_OPERATOR = "INSTITUTION_OPERATOR", _("培训机构经办人")
+    EVALUATOR_OPERATOR = "EVALUATOR_OPERATOR", _("评价机构经办人")
+    PLATFORM_OPERATOR = "PLATFORM_OPERATOR", _("线上平台经办人")
+    TRAINEE = "TRAINEE", _("学员")
+
+
+class Perm(models.TextChoices):
+    VIEW_PEOPLE = "view_people", _("查看人员")
+    REVEAL_ID_NUMBER = "reveal_id_number", _("查看完整身份证号")
+    VIEW_AUDIT = "view_audit", _("查看审计日志")
+    VIEW_ACCESS_LOG = "view_access_log", _("查看个人信息访问记录")
+    EDIT_RULE_SETTINGS = "edit_rule_settings", _("修改规则参数")
+    EDIT_CALENDAR = "edit_calendar", _("维护工作日历")
+    VIEW_AREAS = "view_areas", _("查看行政区划")
+    MANAGE_USERS = "manage_users", _("管理用户")
+
+
+OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.FINANCE, Role.INSPECTOR})
+
+# Who needs the full ID number: those who verify identity (reviewers, admins), pay money (finance)
+# or entered it themselves (institutions, for their own trainees). Inspectors work from masked
+# numbers; a trainee sees their own number.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.REGION_ADMIN: frozenset(
+        {
+            Perm.VIEW_PEOPLE,
+            Perm.REVEAL_ID_NUMBER,
+            Perm.VIEW_AUDIT,
+            Perm.VIEW_ACCESS_LOG,
+            Perm.EDIT_RULE_SETTINGS,
+            Perm.EDIT_CALENDAR,
+            Perm.VIEW_AREAS,
+            Perm.MANAGE_USERS,
+        }
+    ),
+    Role.CITY_ADMIN: frozenset(
+        {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.VIEW_AREAS, Perm.MANAGE_USERS}
+    ),
+    Role.REVIEWER: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.VIEW_AREAS}),
+    Role.FINANCE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AREAS}),
+    Role.INSPECTOR: frozenset({Perm.VIEW_PEOPLE, Perm.VIEW_AREAS}),
+    Role.INSTITUTION_OPERATOR: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT}),
+    Role.EVALUATOR_OPERATOR: frozenset({Perm.VIEW_PEOPLE}),
+    Role.PLATFORM_OPERATOR: frozenset(),
+    Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER}),
+}
+
+
+def has_perm(user, perm: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(user.role, frozenset())

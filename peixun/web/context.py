@@ -1,0 +1,63 @@
+"""The left menu, by role: only what the user's permissions open."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from peixun.accounts.roles import Perm, Role, has_perm
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    icon: str
+    perm: str | None = None
+    roles: frozenset[str] | None = None
+
+
+MENU: list[tuple[str, list[MenuItem]]] = [
+    ("工作台", [MenuItem("待办事项", "home", "inbox")]),
+    (
+        "基础信息",
+        [
+            MenuItem("人员信息", "person_list", "people", perm=Perm.VIEW_PEOPLE),
+            MenuItem("行政区划", "area_tree", "diagram-3", perm=Perm.VIEW_AREAS),
+        ],
+    ),
+    (
+        "系统管理",
+        [
+            MenuItem("用户管理", "user_list", "person-gear", perm=Perm.MANAGE_USERS),
+            MenuItem("规则参数", "rule_settings", "sliders", perm=Perm.VIEW_AREAS),
+            MenuItem("工作日历", "calendar", "calendar3", perm=Perm.VIEW_AREAS),
+            MenuItem("审计日志", "audit_list", "journal-check", perm=Perm.VIEW_AUDIT),
+            MenuItem("个人信息访问记录", "access_log", "eye", perm=Perm.VIEW_ACCESS_LOG),
+        ],
+    ),
+]
+
+
+def menu_for(user) -> list[tuple[str, list[dict]]]:
+    sections = []
+    for title, items in MENU:
+        visible = [
+            {"label": i.label, "url": reverse(i.url_name), "icon": i.icon, "name": i.url_name}
+            for i in items
+            if (i.perm is None or has_perm(user, i.perm)) and (i.roles is None or user.role in i.roles)
+        ]
+        if visible:
+            sections.append((title, visible))
+    return sections
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    match = getattr(request, "resolver_match", None)
+    return {
+        "menu": menu_for(user),
+        "current_url_name": match.url_name if match else "",
+        "role_label": Role(user.role).label if user.role else "",
+    }

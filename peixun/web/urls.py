@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.login_view, name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("areas/", views.area_tree, name="area_tree"),
+    path("people/", views.person_list, name="person_list"),
+    path("people/<uuid:public_id>/", views.person_detail, name="person_detail"),
+    path("people/<uuid:public_id>/reveal-id/", views.person_reveal_id, name="person_reveal_id"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("access-log/", views.access_log, name="access_log"),
+    path("settings/rules/", views.rule_settings, name="rule_settings"),
+    path("settings/calendar/", views.calendar, name="calendar"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:user_id>/unlock/", views.user_unlock, name="user_unlock"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Browser tests drive Debian's Chromium (never a browser downloaded by a test tool) and need a CJK
+# font so that Chinese renders in screenshots. Installs both from Debian's packages when missing.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != "0" ]; then
+  echo "缺少 ${need[*]}：请以 root 运行 apt-get install ${need[*]}" >&2
+  exit 1
+fi
+echo "安装 ${need[*]} …"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
