@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "peixun.core",
     "peixun.accounts",
+    "peixun.catalog",
+    "peixun.institutions",
+    "peixun.demand",
+    "peixun.portal",
     "peixun.web",
 ]
 

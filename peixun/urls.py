@@ -4,5 +4,9 @@ from .api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("portal/", include("peixun.portal.urls")),
+    path("institutions/", include("peixun.institutions.urls")),
+    path("catalog/", include("peixun.catalog.urls")),
+    path("demand/", include("peixun.demand.urls")),
     path("", include("peixun.web.urls")),
 ]

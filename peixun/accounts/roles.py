@@ -25,6 +25,18 @@ class Perm(models.TextChoices):
     EDIT_CALENDAR = "edit_calendar", _("维护工作日历")
     VIEW_AREAS = "view_areas", _("查看行政区划")
     MANAGE_USERS = "manage_users", _("管理用户")
+    VIEW_INSTITUTIONS = "view_institutions", _("查看培训机构")
+    MANAGE_INSTITUTIONS = "manage_institutions", _("登记培训机构、决定目录状态")
+    ASSESS_INSTITUTIONS = "assess_institutions", _("实地考察评估")
+    EDIT_OWN_INSTITUTION = "edit_own_institution", _("维护本机构信息和教师")
+    MANAGE_TEACHER_POOL = "manage_teacher_pool", _("管理共享师资库")
+    VIEW_CATALOG = "view_catalog", _("查看补贴目录")
+    MANAGE_CATALOG = "manage_catalog", _("维护补贴目录")
+    VIEW_DEMAND = "view_demand", _("查看培训需求")
+    ENTER_DEMAND = "enter_demand", _("录入培训需求")
+    ANNOUNCE_CLASSES = "announce_classes", _("发布开班公告")
+    MANAGE_NOTICES = "manage_notices", _("发布政策通知")
+    MANAGE_EVALUATION_BODIES = "manage_evaluation_bodies", _("管理评价机构")
 
 
 OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.FINANCE, Role.INSPECTOR})
@@ -32,28 +44,56 @@ OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, R
 # Who needs the full ID number: those who verify identity (reviewers, admins), pay money (finance)
 # or entered it themselves (institutions, for their own trainees). Inspectors work from masked
 # numbers; a trainee sees their own number.
+_OFFICIAL_READ = frozenset({Perm.VIEW_INSTITUTIONS, Perm.VIEW_CATALOG, Perm.VIEW_DEMAND, Perm.VIEW_AREAS})
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.REGION_ADMIN: frozenset(
+    Role.REGION_ADMIN: _OFFICIAL_READ
+    | {
+        Perm.VIEW_PEOPLE,
+        Perm.REVEAL_ID_NUMBER,
+        Perm.VIEW_AUDIT,
+        Perm.VIEW_ACCESS_LOG,
+        Perm.EDIT_RULE_SETTINGS,
+        Perm.EDIT_CALENDAR,
+        Perm.MANAGE_USERS,
+        Perm.MANAGE_INSTITUTIONS,
+        Perm.ASSESS_INSTITUTIONS,
+        Perm.MANAGE_TEACHER_POOL,
+        Perm.MANAGE_CATALOG,
+        Perm.ENTER_DEMAND,
+        Perm.MANAGE_NOTICES,
+        Perm.MANAGE_EVALUATION_BODIES,
+    },
+    Role.CITY_ADMIN: _OFFICIAL_READ
+    | {
+        Perm.VIEW_PEOPLE,
+        Perm.REVEAL_ID_NUMBER,
+        Perm.VIEW_AUDIT,
+        Perm.MANAGE_USERS,
+        Perm.MANAGE_INSTITUTIONS,
+        Perm.ASSESS_INSTITUTIONS,
+        Perm.MANAGE_TEACHER_POOL,
+        Perm.MANAGE_CATALOG,
+        Perm.ENTER_DEMAND,
+        Perm.MANAGE_NOTICES,
+    },
+    Role.REVIEWER: _OFFICIAL_READ
+    | {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.ASSESS_INSTITUTIONS, Perm.ENTER_DEMAND},
+    Role.FINANCE: _OFFICIAL_READ | {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER},
+    Role.INSPECTOR: _OFFICIAL_READ | {Perm.VIEW_PEOPLE, Perm.ASSESS_INSTITUTIONS},
+    Role.INSTITUTION_OPERATOR: frozenset(
         {
             Perm.VIEW_PEOPLE,
             Perm.REVEAL_ID_NUMBER,
             Perm.VIEW_AUDIT,
-            Perm.VIEW_ACCESS_LOG,
-            Perm.EDIT_RULE_SETTINGS,
-            Perm.EDIT_CALENDAR,
-            Perm.VIEW_AREAS,
-            Perm.MANAGE_USERS,
+            Perm.VIEW_INSTITUTIONS,
+            Perm.VIEW_CATALOG,
+            Perm.EDIT_OWN_INSTITUTION,
+            Perm.ANNOUNCE_CLASSES,
         }
     ),
-    Role.CITY_ADMIN: frozenset(
-        {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.VIEW_AREAS, Perm.MANAGE_USERS}
-    ),
-    Role.REVIEWER: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.VIEW_AREAS}),
-    Role.FINANCE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AREAS}),
-    Role.INSPECTOR: frozenset({Perm.VIEW_PEOPLE, Perm.VIEW_AREAS}),
-    Role.INSTITUTION_OPERATOR: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT}),
-    Role.EVALUATOR_OPERATOR: frozenset({Perm.VIEW_PEOPLE}),
-    Role.PLATFORM_OPERATOR: frozenset(),
+    Role.EVALUATOR_OPERATOR: frozenset({Perm.VIEW_PEOPLE, Perm.VIEW_CATALOG}),
+    Role.PLATFORM_OPERATOR: frozenset({Perm.VIEW_CATALOG}),
     Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER}),
 }
 

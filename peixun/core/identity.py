@@ -23,7 +23,9 @@ from .errors import InvalidIdNumber
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# [0-9], not \d: \d also matches full-width and other Unicode digits, which int() accepts but
+# which hash differently, so one number could be registered twice.
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # Birth dates before this are impossible for anyone still dealing with a training bureau.
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
@@ -89,7 +91,7 @@ def mask_name(name: str) -> str:
 
 def mask_phone(phone: str) -> str:
     phone = phone or ""
-    if len(phone) < 7:
+    if len(phone) <= 7:  # at 7 characters, first three + last four would be the whole number
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 

@@ -32,6 +32,9 @@ class Area(models.Model):
         related_name="children",
     )
 
+    # An official sees the areas of their scope (the area filter of the people list).
+    scope_paths = ScopePaths(area="pk")
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("行政区划")

@@ -4,7 +4,6 @@ Views stay thin: they fetch through the scope helper, call one service, and rend
 """
 
 import datetime as dt
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from peixun.accounts import services as account_services
+from peixun.accounts.http import client_ip, require_perm
 from peixun.accounts.models import User
 from peixun.accounts.roles import Perm, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict, scope_of
@@ -38,26 +38,6 @@ from .forms import CalendarDayForm, CalendarYearForm, LoginForm, RuleSettingsFor
 from .pending import pending_for
 
 PAGE_SIZE = 50
-
-
-def require_perm(perm: str):
-    """A page the role may not use answers 404, like an object outside the user's scope."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not has_perm(request.user, perm):
-                raise Http404("页面不存在")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def login_view(request):

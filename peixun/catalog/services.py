@@ -1,0 +1,201 @@
+"""Subsidy catalogs (第七条): versions by date, entries, Excel import/export, and the lookup a class
+opening uses: what does the catalog in force on the class's start date say about this occupation?"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from peixun.core.audit import audit_record
+from peixun.core.errors import PeixunError
+from peixun.core.models import Area
+from peixun.core.tabular import ImportFailed, RowError, Table, parse_decimal
+
+from .models import CatalogEntry, Level, Occupation, SubsidyCatalog, TrainingType
+
+CATALOG_COLUMNS = ("occupation_code", "level", "training_type", "subsidy_amount", "min_hours")
+CATALOG_OPTIONAL = ("occupation_name",)
+CATALOG_LABELS = ("职业编码", "等级", "培训类型", "补贴标准（元/人）", "最低课时", "职业名称（可选）")
+
+
+def catalog_create(
+    *,
+    area: Area,
+    title: str,
+    valid_from: dt.date,
+    actor,
+    document_no: str = "",
+    valid_to: dt.date | None = None,
+) -> SubsidyCatalog:
+    """A new version for the region or a city. An open-ended earlier version of the same area ends
+    the day before this one starts, so exactly one version is in force on any day."""
+    if area.kind not in (Area.Kind.REGION, Area.Kind.CITY, Area.Kind.COUNTY_DIRECT):
+        raise PeixunError("补贴目录由自治区或盟市发布")
+    if valid_to and valid_to < valid_from:
+        raise PeixunError("失效日期不能早于生效日期")
+    with transaction.atomic():
+        overlapping = (
+            SubsidyCatalog.objects.select_for_update()
+            .filter(area=area)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+        )
+        if valid_to is not None:
+            overlapping = overlapping.filter(valid_from__lte=valid_to)
+        for earlier in overlapping:
+            if earlier.valid_from >= valid_from:
+                raise PeixunError(f"与已有目录“{earlier.title}”（{earlier.valid_from}起）的有效期重叠")
+            before = {"valid_to": earlier.valid_to}
+            earlier.valid_to = valid_from - dt.timedelta(days=1)
+            earlier.save(update_fields=["valid_to"])
+            audit_record(
+                actor=actor,
+                action="catalog.superseded",
+                obj=earlier,
+                area=area,
+                before=before,
+                after={"valid_to": earlier.valid_to},
+            )
+        catalog = SubsidyCatalog.objects.create(
+            area=area,
+            title=title,
+            document_no=document_no,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="catalog.created",
+            obj=catalog,
+            area=area,
+            after={
+                "title": title,
+                "document_no": document_no,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            },
+        )
+    return catalog
+
+
+def catalogs_in_force(*, area: Area, on_date: dt.date) -> list[SubsidyCatalog]:
+    """The region's catalog and the catalog of the area's city (or the area itself when it is a
+    city-level area) in force on the date; the city's comes first."""
+    city = area
+    while city.parent_id and city.kind not in (Area.Kind.CITY, Area.Kind.COUNTY_DIRECT, Area.Kind.REGION):
+        city = city.parent
+    codes = [city.code] if city.kind != Area.Kind.REGION else []
+    codes.append("150000")
+    found = (
+        SubsidyCatalog.objects.filter(area__code__in=codes, valid_from__lte=on_date)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on_date))
+        .select_related("area")
+    )
+    return sorted(found, key=lambda c: c.area.code == "150000")
+
+
+@dataclass(frozen=True)
+class CatalogMatch:
+    entry: CatalogEntry
+    catalog: SubsidyCatalog
+
+    @property
+    def subsidy_amount(self) -> Decimal:
+        return self.entry.subsidy_amount
+
+
+def catalog_lookup(
+    *, occupation_code: str, level: str, training_type: str, area: Area, on_date: dt.date
+) -> CatalogMatch | None:
+    """The entry that governs a class: the city's catalog takes precedence over the region's
+    (cities may set local standards, 第七条); None when the occupation is in neither."""
+    for catalog in catalogs_in_force(area=area, on_date=on_date):
+        entry = (
+            catalog.entries.select_related("occupation")
+            .filter(occupation__code=occupation_code, level=level, training_type=training_type)
+            .first()
+        )
+        if entry is not None:
+            return CatalogMatch(entry=entry, catalog=catalog)
+    return None
+
+
+def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> dict:
+    """All-or-nothing: every row is checked first; one bad row writes nothing. Rows are matched on
+    (occupation_code, level, training_type): a re-import updates, never duplicates."""
+    occupations = {o.code: o for o in Occupation.objects.filter(active=True)}
+    errors: list[RowError] = []
+    parsed = []
+    seen: dict[tuple, int] = {}
+    for row in table.rows:
+        v = row.values
+
+        def bad(column, message, line=row.line):
+            errors.append(RowError(table.file, line, column, message))
+
+        occupation = occupations.get(v["occupation_code"])
+        if occupation is None:
+            bad("occupation_code", f"职业编码“{v['occupation_code']}”不在职业分类中")
+        elif v.get("occupation_name") and v["occupation_name"] != occupation.name:
+            bad("occupation_name", f"职业名称应为“{occupation.name}”，与编码不符")
+        if v["level"] not in Level.values:
+            bad("level", f"等级“{v['level']}”无效，应为 {'/'.join(Level.values)}")
+        if v["training_type"] not in TrainingType.values:
+            bad("training_type", f"培训类型“{v['training_type']}”无效，应为 {'/'.join(TrainingType.values)}")
+        amount = hours = None
+        try:
+            amount = parse_decimal(v["subsidy_amount"])
+            if amount < 0 or amount > Decimal("100000"):
+                bad("subsidy_amount", "补贴标准应在0至100000元之间")
+        except ValueError as exc:
+            bad("subsidy_amount", str(exc))
+        try:
+            hours = int(v["min_hours"])
+            if not 1 <= hours <= 2000:
+                bad("min_hours", "最低课时应在1至2000之间")
+        except ValueError:
+            bad("min_hours", f"“{v['min_hours']}”不是整数")
+        key = (v["occupation_code"], v["level"], v["training_type"])
+        if key in seen:
+            bad("occupation_code", f"与第{seen[key]}行重复（同一职业、等级、培训类型）")
+        seen.setdefault(key, row.line)
+        parsed.append((key, occupation, amount, hours))
+    if errors:
+        raise ImportFailed(errors)
+    created = updated = 0
+    with transaction.atomic():
+        existing = {
+            (e.occupation.code, e.level, e.training_type): e
+            for e in catalog.entries.select_related("occupation")
+        }
+        for key, occupation, amount, hours in parsed:
+            entry = existing.get(key)
+            if entry is None:
+                CatalogEntry.objects.create(
+                    catalog=catalog,
+                    occupation=occupation,
+                    level=key[1],
+                    training_type=key[2],
+                    subsidy_amount=amount,
+                    min_hours=hours,
+                )
+                created += 1
+            elif (entry.subsidy_amount, entry.min_hours) != (amount, hours):
+                entry.subsidy_amount, entry.min_hours = amount, hours
+                entry.save(update_fields=["subsidy_amount", "min_hours"])
+                updated += 1
+        audit_record(
+            actor=actor,
+            action="catalog.entries_imported",
+            obj=catalog,
+            area=catalog.area,
+            after={"file": table.file, "rows": len(parsed), "created": created, "updated": updated},
+        )
+    return {"rows": len(parsed), "created": created, "updated": updated}
+
+
+def catalog_export_rows(catalog: SubsidyCatalog):
+    for e in catalog.entries.select_related("occupation").order_by("occupation__code", "level"):
+        yield (e.occupation.code, e.level, e.training_type, e.subsidy_amount, e.min_hours, e.occupation.name)
