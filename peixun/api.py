@@ -77,7 +77,7 @@ def me(request):
         username=user.username,
         name=user.get_full_name(),
         role=user.role,
-        role_label=Role(user.role).label,
+        role_label=str(Role(user.role).label),
         organisation=org.name if org else None,
         area_code=org.area.code if org else None,
     )

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # Swagger UI from its own static files, not a CDN (/api/docs)
     "peixun.core",
     "peixun.accounts",
     "peixun.catalog",

@@ -364,3 +364,37 @@ def test_hulunbuir_bureau_sees_its_counties_but_not_manzhouli(client, world):
     assert client.get(reverse("person_detail", args=[hailar.public_id])).status_code == 200
     assert client.get(reverse("person_detail", args=[manzhouli.public_id])).status_code == 404
     assert [r["id"] for r in client.get("/api/v1/persons").json()] == [str(hailar.public_id)]
+
+
+@pytest.mark.parametrize(
+    ("user_attr", "expected"),
+    [
+        (
+            "xincheng_reviewer",
+            {
+                "username": "zhao_xincheng",
+                "name": "赵晓东",
+                "role": "REVIEWER",
+                "role_label": "审核员",
+                "organisation": "新城区就业服务中心",
+                "area_code": "150102",
+            },
+        ),
+        (
+            "trainee",
+            {
+                "username": "liming",
+                "name": "李明",
+                "role": "TRAINEE",
+                "role_label": "学员",
+                "organisation": None,
+                "area_code": None,
+            },
+        ),
+    ],
+)
+def test_api_me_describes_the_caller_and_their_scope_anchor(client, world, user_attr, expected):
+    client.force_login(getattr(world, user_attr))
+    response = client.get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json() == expected

@@ -188,7 +188,9 @@ def test_a_new_holiday_moves_the_deadline_and_is_audited(world):
     assert add_workdays(D(2026, 9, 28), 5) == D(2026, 10, 10)
     entries = AuditEntry.objects.filter(action="calendar.day_set").count()
 
-    calendar_set_day(actor=world.region_admin, date=D(2026, 9, 29), kind=CalendarDay.Kind.HOLIDAY, name="测试")
+    calendar_set_day(
+        actor=world.region_admin, date=D(2026, 9, 29), kind=CalendarDay.Kind.HOLIDAY, name="测试"
+    )
 
     assert add_workdays(D(2026, 9, 28), 5) == D(2026, 10, 12)
     assert run_workdays("add", "2026-09-28", "5") == "2026-10-12"

@@ -88,7 +88,7 @@ def make_id_number(rng: random.Random, area_code: str, birth: dt.date, male: boo
 
 def make_name(rng: random.Random) -> str:
     if rng.random() < 0.2:
-        return rng.choice(MONGOLIAN_NAMES) + rng.choice(["", "图", "夫"])
+        return rng.choice(MONGOLIAN_NAMES)
     surname = rng.choice(SURNAMES)
     return surname + rng.choice(GIVEN)
 
