@@ -4,7 +4,9 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# Capture first: `fc-list | grep -q` under pipefail fails at random when grep closes the pipe early.
+fonts="$(fc-list 2>/dev/null || true)"
+case "$fonts" in *"Noto Sans CJK"*) ;; *) need+=(fonts-noto-cjk) ;; esac
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != "0" ]; then
   echo "缺少 ${need[*]}：请以 root 运行 apt-get install ${need[*]}" >&2
