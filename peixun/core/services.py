@@ -3,6 +3,7 @@ with its audit entry."""
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .audit import audit_record
@@ -103,7 +104,14 @@ def rule_settings_change(*, actor, reason: str, **values) -> RuleSettings:
         new = RuleSettings(version=current.version + 1, created_by=actor, reason=reason.strip())
         for field in RuleSettings.RULE_FIELDS:
             setattr(new, field, values.get(field, getattr(current, field)))
-        new.full_clean(exclude=["created_by"])
+        try:
+            new.full_clean(exclude=["created_by"])
+        except ValidationError as exc:
+            problems = [
+                f"{RuleSettings._meta.get_field(f).verbose_name}：{'；'.join(m)}"
+                for f, m in exc.message_dict.items()
+            ]
+            raise PeixunError("参数有误：" + "；".join(problems)) from exc
         if new.as_dict() == before:
             raise PeixunError("参数没有变化")
         new.save()
