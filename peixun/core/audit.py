@@ -39,6 +39,7 @@ def _jsonable(value: Any) -> Any:
 def entry_digest(entry: AuditEntry) -> str:
     payload = [
         entry.id,
+        entry.prev_hash,
         entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         entry.actor_id,
         entry.actor_name,
