@@ -74,9 +74,14 @@ class Visitor:
             self.page.screenshot(path=path, full_page=full_page)
 
     def menu(self, label: str):
-        self.page.locator("#px-menu .nav-link", has_text=label).click()
+        self.menu_link(label).click()
         self.page.wait_for_load_state()
         expect(self.page.locator("h1")).to_contain_text(label)
+
+    def menu_link(self, label: str):
+        # The link's text is exactly the label (its accessible name also holds the icon's glyph).
+        exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+        return self.page.locator("#px-menu .nav-link").filter(has_text=exact)
 
     def menu_labels(self) -> list[str]:
         return [t.strip() for t in self.page.locator("#px-menu .nav-link").all_text_contents()]
@@ -260,7 +265,7 @@ def test_trainee_home_fits_a_phone(live_server, world, visitor):
         page.get_by_role("button", name="菜单").click()
         expect(page.locator("#px-menu")).to_be_visible()
         assert [label for label in v.menu_labels() if label in SHELL_MENU] == ["待办事项", "人员信息"]
-        page.locator("#px-menu .nav-link", has_text="人员信息").click()
+        v.menu_link("人员信息").click()
         expect(page.locator("h1")).to_have_text("人员信息")
         expect(page.locator("tbody tr")).to_have_count(1)
         assert v.scroll_width() <= PHONE["width"] + 1, f"人员信息 is {v.scroll_width()}px wide"
