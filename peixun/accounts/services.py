@@ -126,7 +126,7 @@ def user_create(
             organisation=organisation,
             after={
                 "username": username,
-                "role": role,
+                "role": str(Role(role).label),
                 "organisation": organisation.name if organisation else None,
             },
         )

@@ -68,6 +68,8 @@ def seed_calendar_days(year_model, day_model, *, first_year: int = 2004, last_ye
                 if day.year == year
             ]
         )
-        year_model.objects.create(year=year, source=f"chinesecalendar {package_version()}")
+        year_model.objects.create(
+            year=year, source=f"国务院办公厅节假日安排（据 chinesecalendar {package_version()} 载入）"
+        )
         added += 1
     return added
