@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "peixun.institutions",
     "peixun.demand",
     "peixun.portal",
+    "peixun.training",
+    "peixun.attendance",
+    "peixun.checks",
     "peixun.web",
 ]
 
