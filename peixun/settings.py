@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "peixun.training",
     "peixun.attendance",
     "peixun.checks",
+    "peixun.exchange",
     "peixun.web",
 ]
 

@@ -161,3 +161,30 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_code} {self.training_class.code}"
+
+
+class FindingEvent(models.Model):
+    """The history of a finding: found, cause gone, found again, confirmed, dismissed."""
+
+    class Kind(models.TextChoices):
+        OPENED = "OPENED", _("发现")
+        CLOSED = "CLOSED", _("原因消除")
+        REOPENED = "REOPENED", _("再次发现")
+        CONFIRMED = "CONFIRMED", _("确认")
+        DISMISSED = "DISMISSED", _("排除")
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("时间"))
+    kind = models.CharField(_("事件"), max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("问题线索记录")
+        verbose_name_plural = _("问题线索记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

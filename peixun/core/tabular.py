@@ -84,26 +84,8 @@ def read_table(
     else:
         header, raw_rows = _read_csv(data, name, max_rows)
     header = [h.strip().lstrip("\ufeff") for h in header]
-    allowed = set(required) | set(optional)
+    _check_header(name, header, required, optional)
     problems = []
-    missing = [c for c in required if c not in header]
-    if missing:
-        problems.append(RowError(name, 1, "表头", f"缺少必需的列：{', '.join(missing)}"))
-    extra = [c for c in header if c not in allowed]
-    if extra:
-        problems.append(
-            RowError(
-                name,
-                1,
-                "表头",
-                f"有不认识的列：{', '.join(extra)}（允许的列：{', '.join([*required, *optional])}）",
-            )
-        )
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        problems.append(RowError(name, 1, "表头", f"列重复：{', '.join(duplicated)}"))
-    if problems:
-        raise ImportFailed(problems)
     rows = []
     for line, cells in raw_rows:
         if not any(c.strip() for c in cells):
@@ -177,6 +159,71 @@ def _read_xlsx(data: bytes, name: str, max_rows: int):
         rows.append((index, values))
     workbook.close()
     return header, rows
+
+
+def iter_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()):
+    """Stream a large CSV (attendance, online sessions, registries): check the header, then yield
+    Row objects one by one, so tens of millions of rows never sit in memory at once."""
+    name = Path(path).name
+    fh = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in finally below
+    try:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration as exc:
+            raise ImportFailed([RowError(name, 1, "文件", "文件为空，缺少表头")]) from exc
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([RowError(name, 1, "文件", "文件不是UTF-8编码")]) from exc
+        _check_header(name, header, required, optional)
+        width = len(header)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise ImportFailed([RowError(name, reader.line_num, "文件", "文件不是UTF-8编码")]) from exc
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                yield Row(
+                    reader.line_num,
+                    {},
+                    [
+                        RowError(
+                            name, reader.line_num, "整行", f"该行有{len(cells)}个单元格，多于表头的{width}列"
+                        )
+                    ],
+                )
+                continue
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            yield Row(reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=True)})
+    finally:
+        fh.close()
+
+
+def _check_header(name: str, header: list[str], required: Sequence[str], optional: Sequence[str]) -> None:
+    allowed = set(required) | set(optional)
+    problems = []
+    missing = [c for c in required if c not in header]
+    if missing:
+        problems.append(RowError(name, 1, "表头", f"缺少必需的列：{', '.join(missing)}"))
+    extra = [c for c in header if c not in allowed]
+    if extra:
+        problems.append(
+            RowError(
+                name,
+                1,
+                "表头",
+                f"有不认识的列：{', '.join(extra)}（允许的列：{', '.join([*required, *optional])}）",
+            )
+        )
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        problems.append(RowError(name, 1, "表头", f"列重复：{', '.join(duplicated)}"))
+    if problems:
+        raise ImportFailed(problems)
 
 
 # --- writing ------------------------------------------------------------------------------------

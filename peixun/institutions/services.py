@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from peixun.accounts.models import Organisation, PersonAffiliation
 from peixun.accounts.roles import Perm, has_perm
-from peixun.accounts.scope import restrict
+from peixun.accounts.scope import restrict, scope_of
 from peixun.accounts.services import person_register
 from peixun.catalog.models import Level, Occupation
 from peixun.core.audit import audit_record
@@ -69,6 +69,12 @@ def institution_register(
     code = (code or "").strip().upper()
     if not code:
         raise PeixunError("统一社会信用代码不能为空")
+    # A wrong check character is only a warning, but the length is structural (and the column
+    # holds 18 characters: a longer code would fail in the database instead of with a message).
+    if len(code) != 18:
+        raise PeixunError(f"统一社会信用代码应为18位，实际为{len(code)}位")
+    if not (name or "").strip():
+        raise PeixunError("机构名称不能为空")
     if type not in Institution.Type.values:
         raise PeixunError("机构类型无效")
     if area.kind == Area.Kind.REGION:
@@ -388,6 +394,11 @@ def teacher_register(
 ) -> Teacher:
     if institution is None and shared_pool_area is None:
         raise PeixunError("教师须属于某个机构，或列入某个盟市的共享师资库")
+    if shared_pool_area is not None and shared_pool_area.kind not in (
+        Area.Kind.CITY,
+        Area.Kind.COUNTY_DIRECT,
+    ):
+        raise PeixunError("共享师资库按盟市建立")
     if not qualification.strip():
         raise PeixunError("请填写任教资格")
     if high_skill_title and high_skill_title not in Teacher.HighSkillTitle.values:
@@ -412,14 +423,35 @@ def teacher_register(
                 "shared_pool_area": shared_pool_area,
             },
         )
+        changed = created
         if not created:
+            before = (
+                teacher.qualification,
+                teacher.certificates,
+                teacher.high_skill_title,
+                teacher.shared_pool_area_id,
+            )
             teacher.qualification = qualification.strip()
             teacher.certificates = certificates or teacher.certificates
             teacher.high_skill_title = high_skill_title or teacher.high_skill_title
             teacher.shared_pool_area = shared_pool_area or teacher.shared_pool_area
-            teacher.save()
+            after = (
+                teacher.qualification,
+                teacher.certificates,
+                teacher.high_skill_title,
+                teacher.shared_pool_area_id,
+            )
+            if before != after:
+                teacher.save()
+                changed = True
         if occupations:
-            teacher.occupations.add(*occupations)
+            known = set(teacher.occupations.values_list("pk", flat=True))
+            if any(o.pk not in known for o in occupations):
+                teacher.occupations.add(*occupations)
+                changed = True
+        if not changed:
+            # Re-importing the same teachers.csv is idempotent: no write, no audit entry.
+            return teacher
         audit_record(
             actor=actor,
             action="teacher.registered" if created else "teacher.updated",
@@ -473,6 +505,10 @@ def evaluation_body_register(
     scopes: list[tuple[str, str]] = (),
 ) -> EvaluationBody:
     code = (code or "").strip().upper()
+    if len(code) != 18:
+        raise PeixunError(f"统一社会信用代码应为18位，实际为{len(code)}位")
+    # The same line entered twice would break the unique (body, occupation, level) constraint.
+    scopes = list(dict.fromkeys((c.strip(), lvl.strip()) for c, lvl in scopes))
     for _occupation, level in scopes:
         if level not in Level.values:
             raise PeixunError(f"等级“{level}”无效")
@@ -520,12 +556,27 @@ INSTITUTION_COLUMNS = (
 TEACHER_COLUMNS = ("id_number", "name", "institution_code", "qualification")
 
 
+def _importer_area_ids(actor) -> set[int] | None:
+    """The areas an importer may write to; None = no limit (the region department, the command line)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    scope = scope_of(actor)
+    return None if scope.everything else set(scope.area_ids)
+
+
 def import_institutions(*, table: Table, actor, on_date: dt.date | None = None) -> dict:
     """institutions.csv: all or nothing; matched on institution_code; listed=Y puts a new or
     unlisted institution into the directory (records from the previous system were assessed there)."""
     on_date = on_date or timezone.localdate()
     areas = {a.code: a for a in Area.objects.exclude(kind=Area.Kind.REGION)}
     occupation_codes = set(Occupation.objects.values_list("code", flat=True))
+    allowed_area_ids = _importer_area_ids(actor)
+    registered = {
+        i.code: i
+        for i in Institution.objects.filter(
+            code__in=[r.values["institution_code"].upper() for r in table.rows]
+        ).select_related("area")
+    }
     errors, parsed, seen = [], [], {}
     for row in table.rows:
         v = row.values
@@ -545,6 +596,15 @@ def import_institutions(*, table: Table, actor, on_date: dt.date | None = None) 
             bad("type", f"机构类型“{v['type']}”无效，应为 {'/'.join(Institution.Type.values)}")
         if v["area_code"] not in areas:
             bad("area_code", f"地区代码“{v['area_code']}”不是内蒙古的盟市或旗县区")
+        elif allowed_area_ids is not None and areas[v["area_code"]].id not in allowed_area_ids:
+            bad("area_code", f"地区代码“{v['area_code']}”（{areas[v['area_code']].name}）不在您的管辖范围内")
+        existing = registered.get(code)
+        if existing is not None and v["area_code"] in areas and existing.area.code != v["area_code"]:
+            # The area decides who supervises the institution: it is not changed by an import.
+            bad(
+                "area_code",
+                f"该机构已登记在{existing.area.name}（{existing.area.code}），导入不能变更所在地区",
+            )
         codes = [c.strip() for c in v["licensed_occupations"].split(";") if c.strip()]
         unknown = [c for c in codes if c not in occupation_codes]
         if unknown:
@@ -609,7 +669,11 @@ def import_institutions(*, table: Table, actor, on_date: dt.date | None = None) 
 
 
 def import_teachers(*, table: Table, actor) -> dict:
-    institutions = {i.code: i for i in Institution.objects.all()}
+    visible = Institution.objects.all()
+    if _importer_area_ids(actor) is not None:
+        # A city or county bureau attaches teachers only to institutions it supervises.
+        visible = restrict(visible, actor)
+    institutions = {i.code: i for i in visible}
     errors, parsed, seen = [], [], {}
     for row in table.rows:
         v = row.values
@@ -626,7 +690,10 @@ def import_teachers(*, table: Table, actor) -> dict:
             bad("name", "姓名不能为空")
         institution = institutions.get(v["institution_code"].upper())
         if institution is None:
-            bad("institution_code", f"机构“{v['institution_code']}”未登记（请先导入 institutions.csv）")
+            bad(
+                "institution_code",
+                f"机构“{v['institution_code']}”未登记或不在您的管辖范围内（请先导入 institutions.csv）",
+            )
         if not v["qualification"]:
             bad("qualification", "任教资格不能为空")
         key = (number, v["institution_code"].upper())
