@@ -26,6 +26,20 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         ],
     ),
     (
+        "机构与师资",
+        [
+            MenuItem("培训机构", "institutions:list", "building", perm=Perm.VIEW_INSTITUTIONS),
+            MenuItem("师资库", "institutions:teachers", "person-video3", perm=Perm.VIEW_INSTITUTIONS),
+            MenuItem("评价机构", "institutions:evaluation_bodies", "award", perm=Perm.VIEW_INSTITUTIONS),
+        ],
+    ),
+    (
+        "信息发布",
+        [
+            MenuItem("政策通知管理", "portal:notice_manage", "megaphone", perm=Perm.MANAGE_NOTICES),
+        ],
+    ),
+    (
         "系统管理",
         [
             MenuItem("用户管理", "user_list", "person-gear", perm=Perm.MANAGE_USERS),
@@ -58,6 +72,6 @@ def navigation(request):
     match = getattr(request, "resolver_match", None)
     return {
         "menu": menu_for(user),
-        "current_url_name": match.url_name if match else "",
+        "current_url_name": match.view_name if match else "",
         "role_label": Role(user.role).label if user.role else "",
     }
