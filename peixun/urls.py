@@ -8,5 +8,6 @@ urlpatterns = [
     path("institutions/", include("peixun.institutions.urls")),
     path("catalog/", include("peixun.catalog.urls")),
     path("demand/", include("peixun.demand.urls")),
+    path("exchange/", include("peixun.exchange.urls")),
     path("", include("peixun.web.urls")),
 ]

@@ -37,6 +37,7 @@ class Perm(models.TextChoices):
     ANNOUNCE_CLASSES = "announce_classes", _("发布开班公告")
     MANAGE_NOTICES = "manage_notices", _("发布政策通知")
     MANAGE_EVALUATION_BODIES = "manage_evaluation_bodies", _("管理评价机构")
+    IMPORT_DATA = "import_data", _("导入数据包与外部数据、运行全省核查")
 
 
 OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.FINANCE, Role.INSPECTOR})
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         Perm.ENTER_DEMAND,
         Perm.MANAGE_NOTICES,
         Perm.MANAGE_EVALUATION_BODIES,
+        Perm.IMPORT_DATA,
     },
     Role.CITY_ADMIN: _OFFICIAL_READ
     | {

@@ -149,6 +149,10 @@ def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> d
             amount = parse_decimal(v["subsidy_amount"])
             if amount < 0 or amount > Decimal("100000"):
                 bad("subsidy_amount", "补贴标准应在0至100000元之间")
+            elif amount != amount.quantize(Decimal("0.01")):
+                # The column keeps fen: a third decimal would be rounded silently on save, and the
+                # stored value would then differ from the file on every re-import.
+                bad("subsidy_amount", f"补贴标准“{v['subsidy_amount']}”最多保留两位小数（元、角、分）")
         except ValueError as exc:
             bad("subsidy_amount", str(exc))
         try:
@@ -165,6 +169,8 @@ def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> d
     if errors:
         raise ImportFailed(errors)
     created = updated = 0
+    changes_before: dict[str, dict] = {}
+    changes_after: dict[str, dict] = {}
     with transaction.atomic():
         existing = {
             (e.occupation.code, e.level, e.training_type): e
@@ -183,6 +189,11 @@ def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> d
                 )
                 created += 1
             elif (entry.subsidy_amount, entry.min_hours) != (amount, hours):
+                # contract.md: a changed row is an update, recorded in the audit log — with the
+                # old and the new values, so a changed subsidy standard can be traced.
+                label = "/".join(key)
+                changes_before[label] = {"subsidy_amount": entry.subsidy_amount, "min_hours": entry.min_hours}
+                changes_after[label] = {"subsidy_amount": amount, "min_hours": hours}
                 entry.subsidy_amount, entry.min_hours = amount, hours
                 entry.save(update_fields=["subsidy_amount", "min_hours"])
                 updated += 1
@@ -191,7 +202,14 @@ def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> d
             action="catalog.entries_imported",
             obj=catalog,
             area=catalog.area,
-            after={"file": table.file, "rows": len(parsed), "created": created, "updated": updated},
+            before={"changed": changes_before} if changes_before else None,
+            after={
+                "file": table.file,
+                "rows": len(parsed),
+                "created": created,
+                "updated": updated,
+                **({"changed": changes_after} if changes_after else {}),
+            },
         )
     return {"rows": len(parsed), "created": created, "updated": updated}
 

@@ -1,5 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.catalog_list, name="list"),
+    path("new/", views.catalog_create_view, name="create"),
+    path("template/", views.catalog_template, name="template"),
+    path("occupations/", views.occupation_list, name="occupations"),
+    path("occupations/suggest/", views.occupation_suggest, name="occupation_suggest"),
+    path("<int:pk>/", views.catalog_detail, name="detail"),
+    path("<int:pk>/import/", views.catalog_import, name="import"),
+    path("<int:pk>/export/", views.catalog_export, name="export"),
+]

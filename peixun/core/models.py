@@ -297,3 +297,50 @@ class PersonAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Job(models.Model):
+    """A long job (import, cross-check, report) run in the background, with its progress and result.
+
+    Live progress goes through the cache (core.jobs) because the job's own work runs inside one
+    transaction that other connections cannot see until it commits.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("排队中")
+        RUNNING = "RUNNING", _("进行中")
+        SUCCEEDED = "SUCCEEDED", _("已完成")
+        FAILED = "FAILED", _("失败")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("任务类型"), max_length=40)
+    title = models.CharField(_("任务"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    params = models.JSONField(_("参数"), default=dict)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    errors = models.JSONField(_("错误"), default=list)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

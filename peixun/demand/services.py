@@ -40,6 +40,8 @@ def demand_submit(
         problems.append("请选择职业（工种）")
     if kind not in DemandReport.Kind.values:
         problems.append("需求类别无效")
+    if channel not in DemandReport.Channel.values:
+        problems.append("填报来源无效")
     if kind == DemandReport.Kind.ENTERPRISE and not enterprise_name.strip():
         problems.append("请填写企业名称")
     if level and level not in Level.values:
@@ -243,8 +245,18 @@ def announcement_transition(*, announcement: ClassAnnouncement, action: str, act
         )
         if locked.status not in sources:
             raise TransitionError(f"公告当前为“{locked.get_status_display()}”，不能{label}")
-        if action == "publish" and locked.institution.status != Institution.Status.LISTED:
-            raise TransitionError("机构未列入培训机构目录，不能发布开班公告")
+        if action == "publish":
+            # Checked again at publishing: the directory status and the licence may have changed
+            # since the draft was written.
+            problems = []
+            if locked.institution.status != Institution.Status.LISTED:
+                problems.append("机构未列入培训机构目录，不能发布开班公告（第二十一条）")
+            if not locked.institution.licensed_occupations.filter(pk=locked.occupation_id).exists():
+                problems.append(
+                    f"{locked.occupation}不在本机构办学许可范围内，不能发布开班公告（第二十二条 超越办学许可范围）"
+                )
+            if problems:
+                raise TransitionError("；".join(problems))
         before = locked.status
         locked.status = target
         fields = ["status"]

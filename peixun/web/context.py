@@ -34,9 +34,24 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         ],
     ),
     (
+        "目录与需求",
+        [
+            MenuItem("补贴目录", "catalog:list", "journal-text", perm=Perm.VIEW_CATALOG),
+            MenuItem("职业分类", "catalog:occupations", "list-columns", perm=Perm.VIEW_CATALOG),
+            MenuItem("培训需求", "demand:pool", "bar-chart", perm=Perm.VIEW_DEMAND),
+            MenuItem("开班公告", "demand:announcements", "megaphone", perm=Perm.ANNOUNCE_CLASSES),
+        ],
+    ),
+    (
+        "数据与核查",
+        [
+            MenuItem("数据交换", "exchange:home", "arrow-left-right", perm=Perm.IMPORT_DATA),
+        ],
+    ),
+    (
         "信息发布",
         [
-            MenuItem("政策通知管理", "portal:notice_manage", "megaphone", perm=Perm.MANAGE_NOTICES),
+            MenuItem("政策通知管理", "portal:notice_manage", "newspaper", perm=Perm.MANAGE_NOTICES),
         ],
     ),
     (
