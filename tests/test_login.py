@@ -248,6 +248,9 @@ def test_city_admin_sees_the_locked_user_in_the_locked_filter(client, world):
     html = client.get(reverse("user_list")).content.decode()
     assert "zhao_xincheng" in html
     assert "wu_huimin" in html
+    # Users of another city or of the region department are outside the city admin's scope.
+    assert "liu_baotou" not in html
+    assert "wang_region" not in html
 
 
 def test_city_admin_home_lists_the_locked_account_as_pending(client, world):

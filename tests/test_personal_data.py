@@ -120,6 +120,20 @@ def test_inspector_cannot_reveal_and_nothing_is_logged(client, world):
     assert not logs(PersonAccessLog.Kind.REVEAL_ID).exists()
 
 
+def test_reveal_service_itself_refuses_an_inspector(world):
+    """The role check lives in the service too, so an API or importer calling it cannot bypass it."""
+    from peixun.accounts.services import person_reveal_id
+    from peixun.core.errors import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        person_reveal_id(person=world.li_ming, viewer=world.inspector)
+    assert not PersonAccessLog.objects.exists()
+    assert (
+        person_reveal_id(person=world.li_ming, viewer=world.hohhot_admin) == world.li_ming.reveal_id_number()
+    )
+    assert logs(PersonAccessLog.Kind.REVEAL_ID, viewer=world.hohhot_admin).count() == 1
+
+
 def test_detail_page_offers_the_reveal_button_only_to_roles_that_may_reveal(client, world):
     client.force_login(world.inspector)
     assert reveal_url(world.li_ming) not in client.get(detail_url(world.li_ming)).content.decode()

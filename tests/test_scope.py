@@ -195,6 +195,21 @@ def test_foreign_person_detail_answers_exactly_like_a_missing_one(client, world)
     assert "陈静" not in foreign.content.decode()
 
 
+def test_institution_sees_only_its_own_registration_of_a_shared_person(client, world):
+    """When two institutions registered the same person, neither learns of the other's link."""
+    person_register(
+        id_number=world.li_ming.reveal_id_number(), name="李明", actor=None, organisation=world.inst_b
+    )
+    client.force_login(world.inst_b_operator)
+    html = client.get(reverse("person_detail", args=[world.li_ming.public_id])).content.decode()
+    assert "青城家政职业培训学校（学员）" in html
+    assert "鸿翔职业技能培训学校" not in html
+    client.force_login(world.hohhot_admin)
+    html = client.get(reverse("person_detail", args=[world.li_ming.public_id])).content.decode()
+    assert "青城家政职业培训学校（学员）" in html
+    assert "鸿翔职业技能培训学校（学员）" in html
+
+
 # --- the API ------------------------------------------------------------------------------------
 
 
