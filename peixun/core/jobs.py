@@ -49,6 +49,8 @@ def _key(job_id) -> str:
 
 
 def job_progress(job: Job) -> Progress:
+    if job.finished:
+        return Progress(done=1, total=1, message=job.message)
     data = cache.get(_key(job.public_id))
     if not data:
         return Progress(message=job.message)
