@@ -367,3 +367,52 @@ def test_history_imports_idempotently(reference_data, tmp_path):
     call_command("import_history", str(path), stdout=StringIO())
     assert HistoryTraining.objects.count() == 1
     assert HistoryTraining.objects.get().id_hmac == id_lookup_hash(TRAINEE_A)
+
+
+def test_crosscheck_of_one_class_stores_findings_and_export_follows_the_contract(reference_data, tmp_path):
+    """crosscheck --class runs the interactive path; export_findings writes contract.md's columns."""
+    package(tmp_path)
+    call_command("import_package", str(tmp_path), stdout=StringIO())
+    death = write(
+        tmp_path,
+        "death.csv",
+        [
+            dict(id_number=TRAINEE_A, name="陈静", death_date="2026-02-20"),
+        ],
+    )
+    call_command("import_registry", "death", str(death), stdout=StringIO())
+    out = StringIO()
+    call_command("crosscheck", "--class", "C2026001", stdout=out)
+    assert "新发现" in out.getvalue()
+    target = tmp_path / "findings.csv"
+    call_command("export_findings", str(target), stdout=StringIO())
+    rows = list(csv.DictReader(open(target, encoding="utf-8")))
+    assert list(rows[0]) == [
+        "rule_code",
+        "severity",
+        "class_code",
+        "id_number",
+        "status",
+        "evidence",
+        "article",
+        "rules_version",
+    ]
+    deceased = [r for r in rows if r["rule_code"] == "DECEASED"]
+    assert len(deceased) == 1
+    assert deceased[0]["id_number"] == TRAINEE_A
+    assert deceased[0]["severity"] == "BLOCK" and deceased[0]["status"] == "OPEN"
+    assert "2026-02-20" in deceased[0]["evidence"]
+    # running it twice does not duplicate, and the cause gone closes the finding
+    call_command("crosscheck", "--class", "C2026001", stdout=StringIO())
+    call_command("export_findings", str(target), stdout=StringIO())
+    assert (
+        len([r for r in csv.DictReader(open(target, encoding="utf-8")) if r["rule_code"] == "DECEASED"]) == 1
+    )
+    alive = write(tmp_path, "death.csv", [dict(id_number=TRAINEE_B, name="李明", death_date="2020-01-01")])
+    call_command("import_registry", "death", str(alive), stdout=StringIO())
+    call_command("crosscheck", "--class", "C2026001", stdout=StringIO())
+    call_command("export_findings", str(target), stdout=StringIO())
+    rows = list(csv.DictReader(open(target, encoding="utf-8")))
+    assert {(r["rule_code"], r["id_number"]) for r in rows if r["rule_code"] == "DECEASED"} == {
+        ("DECEASED", TRAINEE_B.upper())
+    }
