@@ -8,6 +8,7 @@ urlpatterns = [
     path("institutions/", include("peixun.institutions.urls")),
     path("catalog/", include("peixun.catalog.urls")),
     path("demand/", include("peixun.demand.urls")),
+    path("checks/", include("peixun.checks.urls")),
     path("exchange/", include("peixun.exchange.urls")),
     path("", include("peixun.web.urls")),
 ]

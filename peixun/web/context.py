@@ -45,6 +45,8 @@ MENU: list[tuple[str, list[MenuItem]]] = [
     (
         "数据与核查",
         [
+            MenuItem("问题线索", "checks:findings", "shield-exclamation", perm=Perm.VIEW_PEOPLE),
+            MenuItem("机构风险", "checks:risk", "graph-up", perm=Perm.VIEW_PEOPLE),
             MenuItem("数据交换", "exchange:home", "arrow-left-right", perm=Perm.IMPORT_DATA),
         ],
     ),
