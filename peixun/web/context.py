@@ -16,6 +16,18 @@ class MenuItem:
     roles: frozenset[str] | None = None
 
 
+# Findings concern officials and the institution whose class they are about, not trainees.
+FINDING_ROLES = frozenset(
+    {
+        Role.REGION_ADMIN,
+        Role.CITY_ADMIN,
+        Role.REVIEWER,
+        Role.FINANCE,
+        Role.INSPECTOR,
+        Role.INSTITUTION_OPERATOR,
+    }
+)
+
 MENU: list[tuple[str, list[MenuItem]]] = [
     ("工作台", [MenuItem("待办事项", "home", "inbox")]),
     (
@@ -45,8 +57,14 @@ MENU: list[tuple[str, list[MenuItem]]] = [
     (
         "数据与核查",
         [
-            MenuItem("问题线索", "checks:findings", "shield-exclamation", perm=Perm.VIEW_PEOPLE),
-            MenuItem("机构风险", "checks:risk", "graph-up", perm=Perm.VIEW_PEOPLE),
+            MenuItem(
+                "问题线索",
+                "checks:findings",
+                "shield-exclamation",
+                perm=Perm.VIEW_PEOPLE,
+                roles=FINDING_ROLES,
+            ),
+            MenuItem("机构风险", "checks:risk", "graph-up", perm=Perm.VIEW_PEOPLE, roles=FINDING_ROLES),
             MenuItem("数据交换", "exchange:home", "arrow-left-right", perm=Perm.IMPORT_DATA),
         ],
     ),
