@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -133,17 +134,35 @@ def session_hours(start: dt.datetime, end: dt.datetime, minutes_per_class_hour: 
     return Decimal(seconds) / Decimal(60) / Decimal(minutes_per_class_hour)
 
 
-def online_hours_by_day(
-    sessions: Iterable[SessionLike], minutes_per_class_hour: int
-) -> dict[dt.date, Decimal]:
-    """Valid online hours per day (face_checks_failed = 0), before any cap; day = start day."""
-    by_day: dict[dt.date, Decimal] = {}
+def _exact(value: Fraction) -> Decimal:
+    """A Fraction as Decimal. Values that reach a boundary (8 h, 40 %, 95 %) are exact fractions with
+    small denominators, so they convert exactly; others are far from any boundary."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def _online_seconds_by_day(sessions: Iterable[SessionLike]) -> dict[dt.date, int]:
+    by_day: dict[dt.date, int] = {}
     for s in sessions:
         if s.face_checks_failed != 0:
             continue
         day = local_day(s.start_at)
-        by_day[day] = by_day.get(day, ZERO) + session_hours(s.start_at, s.end_at, minutes_per_class_hour)
-    return dict(sorted(by_day.items()))
+        by_day[day] = by_day.get(day, 0) + max(int((s.end_at - s.start_at).total_seconds()), 0)
+    return by_day
+
+
+def online_hours_by_day(
+    sessions: Iterable[SessionLike], minutes_per_class_hour: int
+) -> dict[dt.date, Decimal]:
+    """Valid online hours per day (face_checks_failed = 0), before any cap; day = start day.
+
+    Seconds are summed per day and divided once: dividing each session first would make three
+    2-hour sessions (8 class hours) come out a hair over 8 and break the daily limit wrongly.
+    """
+    per_hour = 60 * minutes_per_class_hour
+    return {
+        day: _exact(Fraction(seconds, per_hour))
+        for day, seconds in sorted(_online_seconds_by_day(sessions).items())
+    }
 
 
 def count_hours(
@@ -161,11 +180,21 @@ def count_hours(
     total_hours = Decimal(total_hours)
     covered, missed = covered_lessons(lessons, records, Decimal(rules.lesson_min_coverage))
     offline = sum((Decimal(x.hours) for x in covered), ZERO)
+    sessions = list(sessions)
     by_day = online_hours_by_day(sessions, rules.minutes_per_class_hour)
-    daily_max = Decimal(rules.online_max_hours_per_day)
-    daily_capped = sum((min(h, daily_max) for h in by_day.values()), ZERO)
+    # Sums and caps in exact fractions; Decimals only for the result.
+    per_hour = 60 * rules.minutes_per_class_hour
+    daily_max = Fraction(Decimal(rules.online_max_hours_per_day))
+    capped = sum(
+        (
+            min(Fraction(seconds, per_hour), daily_max)
+            for seconds in _online_seconds_by_day(sessions).values()
+        ),
+        Fraction(0),
+    )
+    daily_capped = _exact(capped)
     online_cap = Decimal(rules.online_max_share) * total_hours
-    online = min(daily_capped, max(online_cap, ZERO))
+    online = _exact(min(capped, max(Fraction(online_cap), Fraction(0))))
     total = offline + online
     share = total / total_hours if total_hours > 0 else ZERO
     return HoursCount(

@@ -190,3 +190,13 @@ def test_settings_change_the_count():
 def test_a_class_without_total_hours_has_share_zero():
     h = count_hours(total_hours=Decimal(0), lessons=[], records=[], sessions=[minutes(at("08:00"), 45)])
     assert (h.online, h.share) == (0, 0)
+
+
+def test_three_two_hour_sessions_make_exactly_8_hours_not_a_hair_more():
+    """第十九条: 3 × 120 minutes = 360 minutes = 8 class hours; summing per-session quotients
+    (2.666… × 3) must not tip the day over the daily maximum."""
+    sessions = [minutes(at("08:00"), 120), minutes(at("10:00"), 120), minutes(at("13:00"), 120)]
+    assert online_hours_by_day(sessions, 45) == {DAY: Decimal(8)}
+    h = count_hours(total_hours=Decimal(20), lessons=[], records=[], sessions=sessions)
+    assert h.online_daily_capped == Decimal(8)
+    assert h.online == Decimal(8) and h.online_cap == Decimal("8.00")
