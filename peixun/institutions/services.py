@@ -564,6 +564,10 @@ def _importer_area_ids(actor) -> set[int] | None:
     return None if scope.everything else set(scope.area_ids)
 
 
+# The date given to a listing carried over from the previous system, whose date is unknown.
+IMPORTED_LISTING_DATE = dt.date(2000, 1, 1)
+
+
 def import_institutions(*, table: Table, actor, on_date: dt.date | None = None) -> dict:
     """institutions.csv: all or nothing; matched on institution_code; listed=Y puts a new or
     unlisted institution into the directory (records from the previous system were assessed there)."""
@@ -648,12 +652,17 @@ def import_institutions(*, table: Table, actor, on_date: dt.date | None = None) 
                     if institution.status == Status.SUSPENDED
                     else ("relist" if institution.status == Status.REMOVED else "list")
                 )
+                # contract.md's `listed` says the institution is in the directory, not since when.
+                # One the previous system listed and peixun has never seen is taken as listed
+                # throughout (its old classes were subsidised as listed); a later change dates today.
+                first_listing = name == "list" and not institution.listings.exists()
                 directory_change(
                     institution=institution,
                     transition=name,
                     actor=actor,
-                    effective_date=on_date,
-                    reason=f"数据导入（{table.file}）",
+                    effective_date=IMPORTED_LISTING_DATE if first_listing else on_date,
+                    reason=f"数据导入（{table.file}）"
+                    + ("：原系统已列入目录，列入日期不详" if first_listing else ""),
                     from_import=True,
                 )
             elif listed is False and institution.status in (Status.LISTED, Status.SUSPENDED):
