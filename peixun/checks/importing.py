@@ -12,55 +12,15 @@ from pathlib import Path
 from django.db import transaction
 
 from peixun.catalog.models import Level, TrainingType
-from peixun.core import bulk
+from peixun.core import bulk, contract
 from peixun.core.audit import audit_record
 from peixun.core.identity import id_lookup_hash, mask_id_number
 from peixun.core.tabular import ImportFailed, RowError, iter_csv, read_table
 
 from .models import HistoryTraining, RegistryKind, RegistryRow, RegistrySnapshot
 
-# kind → (columns, row parser returning RegistryRow field values)
-REGISTRY_COLUMNS: dict[str, tuple[str, ...]] = {
-    RegistryKind.DEATH: ("id_number", "name", "death_date"),
-    RegistryKind.PUBLIC_PAYROLL: ("id_number", "name", "unit_name", "start_date", "end_date"),
-    RegistryKind.BUSINESS_LICENSE: (
-        "id_number",
-        "name",
-        "uscc",
-        "business_name",
-        "established_date",
-        "revoked_date",
-    ),
-    RegistryKind.HOSPITALIZATION: ("id_number", "name", "hospital", "admit_date", "discharge_date"),
-    RegistryKind.SOCIAL_INSURANCE: (
-        "id_number",
-        "name",
-        "employer_uscc",
-        "employer_name",
-        "start_month",
-        "end_month",
-    ),
-    RegistryKind.EMPLOYMENT_FILING: ("id_number", "name", "employer_uscc", "start_date", "end_date"),
-    RegistryKind.UNEMPLOYMENT_REGISTRATION: ("id_number", "name", "registered_date", "end_date"),
-    RegistryKind.SKILL_CERTIFICATE: (
-        "id_number",
-        "name",
-        "occupation_code",
-        "level",
-        "certificate_no",
-        "issue_date",
-    ),
-}
-HISTORY_COLUMNS = (
-    "id_number",
-    "name",
-    "occupation_code",
-    "level",
-    "training_type",
-    "completed_on",
-    "institution_code",
-    "subsidy_amount",
-)
+HISTORY_COLUMNS = contract.HISTORY_COLUMNS
+REGISTRY_COLUMNS = contract.REGISTRY_COLUMNS
 
 
 def _period(v: dict, start: str, end: str) -> tuple:

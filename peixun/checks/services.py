@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from peixun.core.audit import audit_record
+from peixun.core.contract import FINDINGS_COLUMNS
 from peixun.core.errors import PeixunError, TransitionError
 from peixun.core.models import Person
 from peixun.training.models import TrainingClass
@@ -175,16 +176,7 @@ def open_blocking_findings(training_class: TrainingClass):
     )
 
 
-EXPORT_COLUMNS = (
-    "rule_code",
-    "severity",
-    "class_code",
-    "id_number",
-    "status",
-    "evidence",
-    "article",
-    "rules_version",
-)
+EXPORT_COLUMNS = FINDINGS_COLUMNS
 
 
 def findings_export_rows():

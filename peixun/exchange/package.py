@@ -21,6 +21,7 @@ from peixun.attendance.models import AttendanceRecord, OnlineSession
 from peixun.catalog.models import Level, TrainingType
 from peixun.core import bulk
 from peixun.core.audit import audit_record
+from peixun.core.contract import PACKAGE_COLUMNS
 from peixun.core.models import Area
 from peixun.core.tabular import ImportFailed, Row, RowError, iter_csv, read_table
 from peixun.institutions.models import Institution
@@ -32,53 +33,12 @@ from peixun.institutions.services import (
 )
 from peixun.training.models import Category, Enrollment, ExamResult, Lesson, TrainingClass
 
-CLASS_COLUMNS = (
-    "class_code",
-    "institution_code",
-    "area_code",
-    "occupation_code",
-    "occupation_name",
-    "level",
-    "training_type",
-    "start_date",
-    "end_date",
-    "total_hours",
-    "online_hours",
-    "site_address",
-    "site_lat",
-    "site_lon",
-)
-LESSON_COLUMNS = ("class_code", "date", "start_time", "end_time", "hours", "mode", "teacher_id_number")
-ENROLLMENT_COLUMNS = ("class_code", "id_number", "name", "phone", "category")
-ATTENDANCE_COLUMNS = (
-    "class_code",
-    "id_number",
-    "check_in",
-    "check_out",
-    "method",
-    "photo_sha256",
-    "lat",
-    "lon",
-)
-ONLINE_COLUMNS = (
-    "class_code",
-    "id_number",
-    "platform_code",
-    "start_at",
-    "end_at",
-    "ip",
-    "face_checks_passed",
-    "face_checks_failed",
-)
-EXAM_COLUMNS = (
-    "class_code",
-    "id_number",
-    "exam_date",
-    "score",
-    "passed",
-    "certificate_type",
-    "certificate_no",
-)
+CLASS_COLUMNS = PACKAGE_COLUMNS["classes.csv"]
+LESSON_COLUMNS = PACKAGE_COLUMNS["lessons.csv"]
+ENROLLMENT_COLUMNS = PACKAGE_COLUMNS["enrollments.csv"]
+ATTENDANCE_COLUMNS = PACKAGE_COLUMNS["attendance.csv"]
+ONLINE_COLUMNS = PACKAGE_COLUMNS["online_sessions.csv"]
+EXAM_COLUMNS = PACKAGE_COLUMNS["exams.csv"]
 CHUNK = 20_000
 
 

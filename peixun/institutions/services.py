@@ -17,6 +17,7 @@ from peixun.accounts.scope import restrict, scope_of
 from peixun.accounts.services import person_register
 from peixun.catalog.models import Level, Occupation
 from peixun.core.audit import audit_record
+from peixun.core.contract import PACKAGE_COLUMNS
 from peixun.core.errors import InvalidIdNumber, PeixunError, PermissionDeniedError, TransitionError
 from peixun.core.identity import parse_id_number
 from peixun.core.models import Area
@@ -544,16 +545,8 @@ def evaluation_body_register(
 
 # --- imports (contract.md: institutions.csv, teachers.csv) -------------------------------------
 
-INSTITUTION_COLUMNS = (
-    "institution_code",
-    "name",
-    "type",
-    "area_code",
-    "address",
-    "licensed_occupations",
-    "listed",
-)
-TEACHER_COLUMNS = ("id_number", "name", "institution_code", "qualification")
+INSTITUTION_COLUMNS = PACKAGE_COLUMNS["institutions.csv"]
+TEACHER_COLUMNS = PACKAGE_COLUMNS["teachers.csv"]
 
 
 def _importer_area_ids(actor) -> set[int] | None:
