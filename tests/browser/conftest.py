@@ -5,6 +5,7 @@ told that synchronous ORM calls from that thread (fixtures, assertions) are fine
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,22 @@ def browser(allow_async_unsafe):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def visitor(browser, live_server, screenshot_dir):
+    """`with visitor("prefix") as visit:` — a fresh browser context; no console error allowed."""
+    from .visitor import Visitor
+
+    opened = []
+
+    @contextmanager
+    def open_as(prefix: str, viewport=DESKTOP, **context_options):
+        visit = Visitor(browser, live_server.url, screenshot_dir, prefix, viewport, **context_options)
+        opened.append(visit)
+        yield visit
+        assert visit.errors == [], "console errors:\n" + "\n".join(visit.errors)
+
+    yield open_as
+    for visit in opened:
+        visit.context.close()

@@ -16,7 +16,6 @@ console error.
 """
 
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,10 +27,7 @@ from peixun.checks.models import Finding
 from peixun.core.models import Job
 from peixun.institutions.models import Institution
 from peixun.training.models import TrainingClass
-from tests.conftest import PASSWORD
 from tests.test_exchange import INST, TRAINEE_A, TRAINEE_B, package, write
-
-from .conftest import DESKTOP
 
 pytestmark = pytest.mark.browser
 
@@ -48,76 +44,6 @@ PACKAGE_FILES = (
     "online_sessions.csv",
     "exams.csv",
 )
-
-
-class Visitor:
-    """One browser context (one user's cookies) with its console errors and screenshots, taken at
-    the 1280x800 viewport (as tests/browser/test_registries.py)."""
-
-    def __init__(self, browser, base_url, screenshot_dir, prefix, viewport):
-        self.base_url = base_url
-        self.screenshot_dir = screenshot_dir
-        self.prefix = prefix
-        self.context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(10_000)
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"{self.page.url}: {exc}"))
-
-    def _console(self, message):
-        if message.type == "error":
-            self.errors.append(f"{self.page.url}: {message.text}")
-
-    def goto(self, path: str):
-        response = self.page.goto(self.base_url + path)
-        assert response is not None and response.ok, f"{path}: {response and response.status}"
-
-    def status_of(self, path: str) -> int:
-        """Without navigating: a 404 page would log a console error."""
-        return self.page.request.get(self.base_url + path).status
-
-    def login(self, username: str, password: str = PASSWORD):
-        self.goto("/accounts/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_load_state()
-
-    def shot(self, name: str, *, scroll_to: str | None = None):
-        path = self.screenshot_dir / f"{self.prefix}-{name}.png"
-        self.page.mouse.move(0, 0)  # no hover state left on the button just clicked
-        if scroll_to:
-            self.page.locator(scroll_to).first.scroll_into_view_if_needed()
-        else:
-            self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.screenshot(path=path)
-
-    def menu(self, label: str):
-        exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
-        self.page.locator("#px-menu .nav-link").filter(has_text=exact).click()
-        self.page.wait_for_load_state()
-        expect(self.page.locator("h1")).to_contain_text(label)
-
-    def click(self, role: str, name: str, within=None):
-        (within or self.page).get_by_role(role, name=name).click()
-        self.page.wait_for_load_state()
-
-
-@pytest.fixture
-def visitor(browser, live_server, screenshot_dir):
-    opened: list[Visitor] = []
-
-    @contextmanager
-    def open_as(prefix: str):
-        visit = Visitor(browser, live_server.url, screenshot_dir, prefix, DESKTOP)
-        opened.append(visit)
-        yield visit
-        assert visit.errors == [], "console errors:\n" + "\n".join(visit.errors)
-
-    yield open_as
-    for visit in opened:
-        visit.context.close()
 
 
 @pytest.fixture

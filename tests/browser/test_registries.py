@@ -9,10 +9,8 @@ them) and must log no console error.
 
 import datetime as dt
 import io
-import re
 import struct
 import zlib
-from contextlib import contextmanager
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -41,9 +39,7 @@ from peixun.institutions.services import (
 from peixun.portal.models import Notice
 from peixun.portal.services import notice_publish
 from peixun.web.demo import make_uscc
-from tests.conftest import PASSWORD, area, new_id_number
-
-from .conftest import DESKTOP
+from tests.conftest import area, new_id_number
 
 pytestmark = pytest.mark.browser
 
@@ -84,77 +80,6 @@ def site_photo(width: int = 160, height: int = 120) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
-
-
-class Visitor:
-    """One browser context (one user's cookies) with its console errors and screenshots
-    (as tests/browser/test_shell.py, but at the viewport: 1280x800, the size the guide uses)."""
-
-    def __init__(self, browser, base_url, screenshot_dir, prefix, viewport, **context_options):
-        self.base_url = base_url
-        self.screenshot_dir = screenshot_dir
-        self.prefix = prefix
-        self.context = browser.new_context(
-            viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **context_options
-        )
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(10_000)
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"{self.page.url}: {exc}"))
-
-    def _console(self, message):
-        if message.type == "error":
-            self.errors.append(f"{self.page.url}: {message.text}")
-
-    def goto(self, path: str):
-        response = self.page.goto(self.base_url + path)
-        assert response is not None and response.ok, f"{path}: {response and response.status}"
-
-    def status_of(self, path: str) -> int:
-        """Without navigating: a 404 page would log a console error."""
-        return self.page.request.get(self.base_url + path).status
-
-    def login(self, username: str, password: str = PASSWORD):
-        self.goto("/accounts/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_load_state()
-
-    def shot(self, name: str, *, scroll_to: str | None = None, full_page: bool = False):
-        path = self.screenshot_dir / f"{self.prefix}-{name}.png"
-        self.page.mouse.move(0, 0)  # no hover state left on the button just clicked
-        if scroll_to:
-            self.page.locator(scroll_to).first.scroll_into_view_if_needed()
-        else:
-            self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.screenshot(path=path, full_page=full_page)
-
-    def menu(self, label: str):
-        exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
-        self.page.locator("#px-menu .nav-link").filter(has_text=exact).click()
-        self.page.wait_for_load_state()
-
-    def submit(self, label: str):
-        self.page.get_by_role("button", name=label).click()
-        self.page.wait_for_load_state()
-
-
-@pytest.fixture
-def visitor(browser, live_server, screenshot_dir):
-    opened: list[Visitor] = []
-
-    @contextmanager
-    def open_as(prefix: str, viewport=DESKTOP, **context_options):
-        visit = Visitor(browser, live_server.url, screenshot_dir, prefix, viewport, **context_options)
-        opened.append(visit)
-        yield visit
-        assert visit.errors == [], "console errors:\n" + "\n".join(visit.errors)
-
-    yield open_as
-    for visit in opened:
-        visit.context.close()
 
 
 # --- data ---------------------------------------------------------------------------------------

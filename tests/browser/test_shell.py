@@ -5,7 +5,6 @@ Content-Security-Policy forbids inline scripts, and a blocked one would show up 
 """
 
 import re
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -15,8 +14,6 @@ from playwright.sync_api import expect
 from peixun.accounts.models import User
 from peixun.accounts.services import GENERIC_LOGIN_ERROR
 from tests.conftest import PASSWORD
-
-from .conftest import DESKTOP
 
 pytestmark = pytest.mark.browser
 
@@ -31,79 +28,6 @@ SHELL_MENU = (
     "审计日志",
     "个人信息访问记录",
 )
-
-
-class Visitor:
-    """One browser context (one user's cookies) with its console errors and screenshots."""
-
-    def __init__(self, browser, base_url, screenshot_dir, prefix, viewport, **context_options):
-        self.base_url = base_url
-        self.screenshot_dir = screenshot_dir
-        self.prefix = prefix
-        self.context = browser.new_context(
-            viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **context_options
-        )
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(10_000)
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"{self.page.url}: {exc}"))
-
-    def _console(self, message):
-        if message.type == "error":
-            self.errors.append(f"{self.page.url}: {message.text}")
-
-    def goto(self, path: str):
-        response = self.page.goto(self.base_url + path)
-        assert response is not None and response.ok, f"{path}: {response and response.status}"
-
-    def login(self, username: str, password: str = PASSWORD):
-        self.goto("/accounts/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_load_state()
-
-    def shot(self, name: str, *, full_page: bool = True, element: str | None = None):
-        """Long pages (calendar, audit log) are taken at the viewport, keeping the PNGs small."""
-        path = self.screenshot_dir / f"{self.prefix}-{name}.png"
-        self.page.mouse.move(0, 0)  # no hover state left on the button just clicked
-        if element:
-            self.page.locator(element).screenshot(path=path)
-        else:
-            self.page.screenshot(path=path, full_page=full_page)
-
-    def menu(self, label: str):
-        self.menu_link(label).click()
-        self.page.wait_for_load_state()
-        expect(self.page.locator("h1")).to_contain_text(label)
-
-    def menu_link(self, label: str):
-        # The link's text is exactly the label (its accessible name also holds the icon's glyph).
-        exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
-        return self.page.locator("#px-menu .nav-link").filter(has_text=exact)
-
-    def menu_labels(self) -> list[str]:
-        return [t.strip() for t in self.page.locator("#px-menu .nav-link").all_text_contents()]
-
-    def scroll_width(self) -> int:
-        return self.page.evaluate("document.scrollingElement.scrollWidth")
-
-
-@pytest.fixture
-def visitor(browser, live_server, screenshot_dir):
-    opened: list[Visitor] = []
-
-    @contextmanager
-    def open_as(prefix: str, viewport=DESKTOP, **context_options):
-        visit = Visitor(browser, live_server.url, screenshot_dir, prefix, viewport, **context_options)
-        opened.append(visit)
-        yield visit
-        assert visit.errors == [], "console errors:\n" + "\n".join(visit.errors)
-
-    yield open_as
-    for visit in opened:
-        visit.context.close()
 
 
 def test_region_admin_walks_through_the_shell(live_server, world, visitor):
