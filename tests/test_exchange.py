@@ -416,3 +416,14 @@ def test_crosscheck_of_one_class_stores_findings_and_export_follows_the_contract
     assert {(r["rule_code"], r["id_number"]) for r in rows if r["rule_code"] == "DECEASED"} == {
         ("DECEASED", TRAINEE_B.upper())
     }
+
+
+def test_a_package_import_reports_its_progress_file_by_file(reference_data, tmp_path):
+    """Long jobs show progress (ui.md): each file as it starts, out of the files present."""
+    from peixun.exchange.package import import_package
+
+    calls = []
+    import_package(directory=package(tmp_path), actor=None, progress=lambda d, t, m: calls.append((d, t, m)))
+    starts = [(d, t) for d, t, m in calls if m.startswith("正在校验并导入")]
+    assert starts == [(i, 8) for i in range(8)]
+    assert any("attendance.csv：已处理 2 行" in m for _d, _t, m in calls)

@@ -11,9 +11,7 @@ from .package import import_package
 @job_function("import_package")
 def run_import_package(*, params, actor, report):
     report(0, 1, "正在校验并导入数据包…")
-    result = import_package(
-        directory=Path(params["directory"]), actor=actor, progress=lambda m: report(0, 1, m)
-    )
+    result = import_package(directory=Path(params["directory"]), actor=actor, progress=report)
     return {"files": result.files}
 
 

@@ -49,6 +49,7 @@ class Context:
     errors: list[RowError] = field(default_factory=list)
     stats: dict[str, dict] = field(default_factory=dict)
     failed_classes: set[str] = field(default_factory=set)
+    progress: Callable[[str], None] | None = None
 
     def bad(self, line: int, column: str, message: str) -> None:
         self.errors.append(RowError(self.file, line, column, message))
@@ -381,6 +382,8 @@ def _streamed(ctx: Context, rows, parse_row, model, key_fields, compare_fields) 
             created += len(new)
         total += len(parsed)
         chunk.clear()
+        if ctx.progress:
+            ctx.progress(f"{ctx.file}：已处理 {total} 行")
 
     for row in rows:
         chunk.append(row)
@@ -561,7 +564,11 @@ def _find(directory: Path, name: str) -> Path | None:
     return None
 
 
-def import_package(*, directory: Path, actor, progress: Callable[[str], None] | None = None) -> PackageResult:
+def import_package(
+    *, directory: Path, actor, progress: Callable[[int, int, str], None] | None = None
+) -> PackageResult:
+    """`progress(done, total, message)` is told each file as it starts (done/total in files) and,
+    for the large streamed files, every chunk of rows."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ImportFailed([RowError(str(directory), 0, "目录", "数据包目录不存在")])
@@ -575,10 +582,11 @@ def import_package(*, directory: Path, actor, progress: Callable[[str], None] | 
         raise ImportFailed([RowError(str(directory), 0, "目录", f"目录中没有数据包文件（{names}）")])
     ctx = Context(actor=actor)
     with transaction.atomic():
-        for name, columns, handler, streamed, path in present:
+        for index, (name, columns, handler, streamed, path) in enumerate(present):
             ctx.file = path.name
             if progress:
-                progress(f"正在导入 {path.name} …")
+                progress(index, len(present), f"正在校验并导入 {path.name} …")
+                ctx.progress = lambda message, i=index: progress(i, len(present), message)
             try:
                 if streamed and path.suffix == ".csv":
                     parse_row, model, keys, compare = STREAMED[name]

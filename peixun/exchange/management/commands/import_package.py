@@ -16,7 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, **options):
         try:
-            result = import_package(directory=directory, actor=None, progress=self.stdout.write)
+            result = import_package(
+                directory=directory,
+                actor=None,
+                progress=lambda done, total, message: self.stdout.write(message),
+            )
         except ImportFailed as exc:
             fail_with_rows(exc, self.stderr)
         for name, stats in result.files.items():
