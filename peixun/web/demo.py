@@ -213,7 +213,55 @@ def seed_demo(*, seed: int = 2026) -> list[DemoLogin]:
                 actor=None,
             )
         logins.append(DemoLogin("trainee_demo", Role.TRAINEE.label, first_trainee.name, "—"))
+    seed_training_data(seed=seed)
     return logins
+
+
+# The counties whose demo reviewers should find classes and findings on their pages.
+DEMO_CLASS_COUNTIES = ("150102", "150103", "150203", "150402")
+
+
+def _move_classes_to_demo_counties(path) -> None:
+    """The generator spreads classes over the whole region; the demo logins sit in four counties.
+    Where a class is held does not enter any rule, so the demo moves them there."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = reader.fieldnames, list(reader)
+    for index, row in enumerate(rows):
+        row["area_code"] = DEMO_CLASS_COUNTIES[index % len(DEMO_CLASS_COUNTIES)]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def seed_training_data(*, seed: int, trainees: int = 600) -> None:
+    """Classes with schedules, rosters, attendance, online sessions and exams, other departments'
+    registries and the old system's history — generated with planted problems — imported through the
+    data contract and cross-checked, so reviewers find real findings on their pages. Idempotent."""
+    import tempfile
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from peixun.checks.generator import generate
+    from peixun.training.models import TrainingClass
+
+    if TrainingClass.objects.exists():
+        return
+    with tempfile.TemporaryDirectory(prefix="peixun-demo-") as tmp:
+        data = Path(tmp)
+        generate(trainees=trainees, out=data, seed=seed)
+        _move_classes_to_demo_counties(data / "classes.csv")
+        quiet = StringIO()
+        call_command("import_package", str(data), stdout=quiet)
+        for path in sorted((data / "registries").glob("*.csv")):
+            call_command("import_registry", path.stem, str(path), stdout=quiet)
+        call_command("import_history", str(data / "history.csv"), stdout=quiet)
+        call_command("crosscheck", stdout=quiet)
 
 
 # --- registries (issue: two catalogs and the public portal) -------------------------------------
