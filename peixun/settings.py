@@ -81,8 +81,11 @@ INSTALLED_APPS = [
     "peixun.portal",
     "peixun.training",
     "peixun.attendance",
+    "peixun.intake",
     "peixun.checks",
+    "peixun.faces",
     "peixun.exchange",
+    "peixun.checkin",
     "peixun.web",
 ]
 

@@ -10,5 +10,9 @@ urlpatterns = [
     path("demand/", include("peixun.demand.urls")),
     path("checks/", include("peixun.checks.urls")),
     path("exchange/", include("peixun.exchange.urls")),
+    path("faces/", include("peixun.faces.urls")),
+    path("checkin/", include("peixun.checkin.urls")),
+    path("intake/", include("peixun.intake.urls")),
+    path("attendance/", include("peixun.attendance.urls")),
     path("", include("peixun.web.urls")),
 ]
