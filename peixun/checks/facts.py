@@ -477,32 +477,46 @@ def load_facts(class_ids: Iterable[int]) -> Facts:
         .exclude(training_class_id__in=ids)
         .values(*_ENROLLMENT_FIELDS)
     )
+    # Each condition is its own query (and index): one OR over both made PostgreSQL scan the table.
     own_attendance = {r["id"] for r in attendance_rows}
-    attendance_rows += (
-        AttendanceRecord.objects.filter(
-            Q(person_id__in=person_ids)
-            # the records anywhere carrying a photo hash seen in these classes (DUPLICATE_PHOTO)
-            | Q(
-                photo_sha256__in=AttendanceRecord.objects.filter(training_class_id__in=ids)
+    other_attendance = {}
+    for condition in (
+        Q(person_id__in=person_ids),
+        # the records anywhere carrying a photo hash seen in these classes (DUPLICATE_PHOTO)
+        Q(
+            photo_sha256__in=list(
+                AttendanceRecord.objects.filter(training_class_id__in=ids)
                 .exclude(photo_sha256="")
-                .values("photo_sha256")
+                .values_list("photo_sha256", flat=True)
+                .distinct()
             )
-        )
-        .exclude(training_class_id__in=ids)
-        .values(*_ATTENDANCE_FIELDS)
-    )
+        ),
+    ):
+        for r in (
+            AttendanceRecord.objects.filter(condition)
+            .exclude(training_class_id__in=ids)
+            .values(*_ATTENDANCE_FIELDS)
+        ):
+            other_attendance[r["id"]] = r
+    attendance_rows += sorted(other_attendance.values(), key=lambda r: (r["check_in"], r["id"]))
     own_online = {r["id"] for r in online_rows}
-    other_online = Q(person_id__in=person_ids)
+    online_conditions = [Q(person_id__in=person_ids)]
     if online_rows:
         # sessions of anyone from the same IPs, open while these classes' sessions were (ONLINE_IP_FARM)
-        other_online |= Q(
-            ip__in=OnlineSession.objects.filter(training_class_id__in=ids, ip__isnull=False).values("ip"),
-            start_at__lt=max(r["end_at"] for r in online_rows),
-            end_at__gt=min(r["start_at"] for r in online_rows),
+        online_conditions.append(
+            Q(
+                ip__in=list({r["ip"] for r in online_rows if r["ip"]}),
+                start_at__lt=max(r["end_at"] for r in online_rows),
+                end_at__gt=min(r["start_at"] for r in online_rows),
+            )
         )
-    online_rows += (
-        OnlineSession.objects.filter(other_online).exclude(training_class_id__in=ids).values(*_ONLINE_FIELDS)
-    )
+    other_online = {}
+    for condition in online_conditions:
+        for r in (
+            OnlineSession.objects.filter(condition).exclude(training_class_id__in=ids).values(*_ONLINE_FIELDS)
+        ):
+            other_online[r["id"]] = r
+    online_rows += sorted(other_online.values(), key=lambda r: (r["start_at"], r["id"]))
     # the teachers' lessons in other classes around the same dates (TEACHER_DOUBLE_BOOKED)
     teacher_ids = {r.teacher for r in lessons if r.teacher}
     if teacher_ids:

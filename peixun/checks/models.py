@@ -63,7 +63,8 @@ class RegistryRow(models.Model):
     certificate_no = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "id_hmac"])]
+        # (kind, id_hmac) for the set-wise rules, id_hmac alone for one class's people
+        indexes = [models.Index(fields=["kind", "id_hmac"]), models.Index(fields=["id_hmac"])]
         verbose_name = _("外部数据记录")
         verbose_name_plural = _("外部数据记录")
 
