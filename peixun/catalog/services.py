@@ -2,14 +2,17 @@
 opening uses: what does the catalog in force on the class's start date say about this occupation?"""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from peixun.accounts.roles import Perm, has_perm
+from peixun.accounts.scope import scope_of
 from peixun.core.audit import audit_record
-from peixun.core.errors import PeixunError
+from peixun.core.errors import PeixunError, PermissionDeniedError
 from peixun.core.models import Area
 from peixun.core.tabular import ImportFailed, RowError, Table, parse_decimal
 
@@ -217,3 +220,124 @@ def catalog_import_entries(*, catalog: SubsidyCatalog, table: Table, actor) -> d
 def catalog_export_rows(catalog: SubsidyCatalog):
     for e in catalog.entries.select_related("occupation").order_by("occupation__code", "level"):
         yield (e.occupation.code, e.level, e.training_type, e.subsidy_amount, e.min_hours, e.occupation.name)
+
+
+# --- 自治区专项职业能力 project codes -------------------------------------------------------------
+
+REGION_SPECIAL_PATTERN = re.compile(r"^NM-ZX-\d{4}$", re.ASCII)
+REGION_SPECIAL_EXAMPLE = "NM-ZX-0001"
+REGION_SPECIAL_COLUMNS = ("code", "name")
+REGION_SPECIAL_LABELS = ("项目编码（NM-ZX-四位数字）", "专项职业能力项目名称")
+_OCCUPATION_NAME_MAX = Occupation._meta.get_field("name").max_length
+
+
+def may_manage_region_occupations(user) -> bool:
+    """The region's 专项职业能力 project codes are the region department's to keep (not a city's)."""
+    return has_perm(user, Perm.MANAGE_CATALOG) and scope_of(user).everything
+
+
+def _check_region_occupation_actor(actor) -> None:
+    # The command line (actor None) may; a signed-in user only from the region department.
+    if getattr(actor, "is_authenticated", False) and not may_manage_region_occupations(actor):
+        raise PermissionDeniedError("只有自治区人社部门可以维护自治区专项职业能力考核项目编码")
+
+
+def _region_special_problems(code: str, name: str) -> dict[str, str]:
+    problems = {}
+    if not code:
+        problems["code"] = "项目编码不能为空"
+    elif not REGION_SPECIAL_PATTERN.match(code):
+        problems["code"] = (
+            f"项目编码“{code}”格式不符：自治区专项职业能力考核项目编码为“NM-ZX-”加4位数字，"
+            f"如 {REGION_SPECIAL_EXAMPLE}"
+        )
+    if not name:
+        problems["name"] = "项目名称不能为空"
+    elif len(name) > _OCCUPATION_NAME_MAX:
+        problems["name"] = f"项目名称不能超过{_OCCUPATION_NAME_MAX}个字，实际为{len(name)}个字"
+    return problems
+
+
+def _region_area():
+    return Area.objects.filter(kind=Area.Kind.REGION).first()
+
+
+def occupation_add_region_special(*, code: str, name: str, actor) -> Occupation:
+    """Add a 自治区专项职业能力 project (code NM-ZX-0001 …) to the occupation list, so catalogs,
+    classes and evaluation scopes can use it. A code already in the list is refused."""
+    _check_region_occupation_actor(actor)
+    code = (code or "").strip().upper()
+    name = (name or "").strip()
+    problems = _region_special_problems(code, name)
+    if problems:
+        raise PeixunError("；".join(problems.values()))
+    duplicate = f"职业编码{code}已存在"
+    with transaction.atomic():
+        existing = Occupation.objects.filter(code=code).first()
+        if existing is not None:
+            raise PeixunError(f"{duplicate}（{existing.name}）")
+        try:
+            with transaction.atomic():
+                occupation = Occupation.objects.create(
+                    code=code, name=name, source=Occupation.Source.REGION_SPECIAL, active=True
+                )
+        except IntegrityError as exc:  # added by someone else a moment ago
+            raise PeixunError(duplicate) from exc
+        audit_record(
+            actor=actor,
+            action="occupation.region_special_added",
+            obj=occupation,
+            area=_region_area(),
+            after={"code": code, "name": name, "source": Occupation.Source.REGION_SPECIAL},
+        )
+    return occupation
+
+
+def import_region_special_occupations(*, table: Table, actor) -> dict:
+    """code,name: all or nothing. A new code is added; a project already in the list keeps its code
+    and takes the file's name (an update with an audit entry); an unchanged row writes nothing."""
+    _check_region_occupation_actor(actor)
+    existing = {
+        o.code: o
+        for o in Occupation.objects.filter(code__in=[r.values["code"].strip().upper() for r in table.rows])
+    }
+    errors: list[RowError] = []
+    parsed = []
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        code, name = row.values["code"].strip().upper(), row.values["name"].strip()
+        problems = _region_special_problems(code, name)
+        if "code" not in problems:
+            if code in seen:
+                problems["code"] = f"与第{seen[code]}行重复"
+            elif code in existing and existing[code].source != Occupation.Source.REGION_SPECIAL:
+                problems["code"] = f"编码{code}已是国家职业分类大典中的职业，不能作为专项职业能力项目导入"
+        seen.setdefault(code, row.line)
+        errors += [RowError(table.file, row.line, column, message) for column, message in problems.items()]
+        parsed.append((row.line, code, name))
+    if errors:
+        raise ImportFailed(errors)
+    created = updated = 0
+    with transaction.atomic():
+        for line, code, name in parsed:
+            occupation = Occupation.objects.select_for_update().filter(code=code).first()
+            if occupation is None:
+                try:
+                    occupation_add_region_special(code=code, name=name, actor=actor)
+                except PeixunError as exc:
+                    raise ImportFailed([RowError(table.file, line, "code", exc.message)]) from exc
+                created += 1
+            elif occupation.name != name:
+                before = occupation.name
+                occupation.name = name
+                occupation.save(update_fields=["name"])
+                audit_record(
+                    actor=actor,
+                    action="occupation.updated",
+                    obj=occupation,
+                    area=_region_area(),
+                    before={"name": before},
+                    after={"name": name},
+                )
+                updated += 1
+    return {"rows": len(parsed), "created": created, "updated": updated}

@@ -10,11 +10,13 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from openpyxl import load_workbook
@@ -32,11 +34,17 @@ from .services import (
     CATALOG_COLUMNS,
     CATALOG_LABELS,
     CATALOG_OPTIONAL,
+    REGION_SPECIAL_COLUMNS,
+    REGION_SPECIAL_EXAMPLE,
+    REGION_SPECIAL_LABELS,
     catalog_create,
     catalog_export_rows,
     catalog_import_entries,
     catalog_lookup,
     catalogs_in_force,
+    import_region_special_occupations,
+    may_manage_region_occupations,
+    occupation_add_region_special,
 )
 
 PAGE_SIZE = 50
@@ -381,8 +389,55 @@ def catalog_create_view(request):
 # --- occupations --------------------------------------------------------------------------------
 
 
-@require_perm(Perm.VIEW_CATALOG)
-def occupation_list(request):
+OCCUPATION_EXPORT_COLUMNS = ("code", "name", "major_group", "source", "active")
+OCCUPATION_EXPORT_LABELS = (
+    "职业编码",
+    "职业名称（工种名称）",
+    "大类",
+    "来源（国家职业分类大典）",
+    "是否有效",
+)
+# The name a project-code file goes by (an .xlsx is read from the sheet of this name).
+REGION_SPECIAL_IMPORT_NAME = "region_special_occupations.csv"
+REGION_SPECIAL_COLUMN_LABELS = dict(zip(REGION_SPECIAL_COLUMNS, ("项目编码", "项目名称"), strict=True))
+REGION_SPECIAL_EXAMPLE_ROW = (REGION_SPECIAL_EXAMPLE, "蒙古族刺绣")
+
+
+class OccupationAddForm(forms.Form):
+    """One 自治区专项职业能力 project code; the service checks the pattern and uniqueness."""
+
+    code = forms.CharField(
+        label="项目编码",
+        max_length=20,
+        help_text=f"自治区专项职业能力考核项目编码，如 {REGION_SPECIAL_EXAMPLE}",
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm font-monospace",
+                "placeholder": REGION_SPECIAL_EXAMPLE,
+                "autocomplete": "off",
+            }
+        ),
+    )
+    name = forms.CharField(
+        label="项目名称",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"class": "form-control form-control-sm", "placeholder": "如：蒙古族刺绣"}
+        ),
+    )
+
+
+class OccupationImportForm(forms.Form):
+    file = forms.FileField(
+        label="专项职业能力项目文件",
+        help_text="接受 .csv（UTF-8）或 .xlsx，列与模板一致（code、name）",
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control form-control-sm", "accept": ".csv,.xlsx"}
+        ),
+    )
+
+
+def _occupation_filters(request):
     occupations = Occupation.objects.all()
     q = request.GET.get("q", "").strip()
     if q:
@@ -390,7 +445,12 @@ def occupation_list(request):
     group = request.GET.get("group", "")
     if group:
         occupations = occupations.filter(major_group=group)
-    page = Paginator(occupations.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return occupations.order_by("code"), q, group
+
+
+def _occupations_context(request, **extra) -> dict:
+    occupations, q, group = _occupation_filters(request)
+    page = Paginator(occupations, PAGE_SIZE).get_page(request.GET.get("page"))
     group_names = dict(MAJOR_GROUPS)
     # Whether the region's catalog in force today lists the occupation (any level or type).
     region = Area.objects.get(kind=Area.Kind.REGION)
@@ -403,8 +463,112 @@ def occupation_list(request):
     for occupation in page:
         occupation.group_name = group_names.get(occupation.major_group, "")
         occupation.in_catalog = occupation.id in listed
-    return render(
-        request,
-        "catalog/occupations.html",
-        {"page": page, "q": q, "group": group, "groups": MAJOR_GROUPS},
+    query = request.GET.copy()
+    query.pop("page", None)
+    can_add = may_manage_region_occupations(request.user)
+    context = {
+        "page": page,
+        "q": q,
+        "group": group,
+        "groups": MAJOR_GROUPS,
+        "export_query": query.urlencode(),
+        "can_add": can_add,
+        "add_form": OccupationAddForm() if can_add else None,
+        "import_form": OccupationImportForm() if can_add else None,
+        "region_special_columns": REGION_SPECIAL_COLUMNS,
+    }
+    context.update(extra)
+    return context
+
+
+@require_perm(Perm.VIEW_CATALOG)
+def occupation_list(request):
+    return render(request, "catalog/occupations.html", _occupations_context(request))
+
+
+@require_perm(Perm.VIEW_CATALOG)
+def occupation_export(request):
+    """The occupation list as filtered on the page."""
+    occupations, _q, _group = _occupation_filters(request)
+    rows = (
+        (o.code, o.name, o.major_group, o.get_source_display(), "Y" if o.active else "N") for o in occupations
     )
+    content = write_xlsx("occupations", OCCUPATION_EXPORT_COLUMNS, rows, labels=OCCUPATION_EXPORT_LABELS)
+    return download_response(content, f"职业分类_{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def _require_region_occupations(user) -> None:
+    """A city bureau manages catalogs but not the region's project codes: the page does not exist."""
+    if not may_manage_region_occupations(user):
+        raise Http404("页面不存在")
+
+
+@require_perm(Perm.MANAGE_CATALOG)
+def occupation_add(request):
+    """Add a 自治区专项职业能力 project code (NM-ZX-0001 …), region department only."""
+    _require_region_occupations(request.user)
+    form = OccupationAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            occupation = occupation_add_region_special(
+                code=form.cleaned_data["code"], name=form.cleaned_data["name"], actor=request.user
+            )
+        except PeixunError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已新增自治区专项职业能力项目“{occupation.code} {occupation.name}”")
+            return redirect(reverse("catalog:occupations") + f"?q={occupation.code}")
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "catalog/occupations.html", _occupations_context(request, add_form=form), status=status
+    )
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CATALOG)
+def occupation_import(request):
+    """code,name of 自治区专项职业能力 projects: all or nothing, every bad row listed."""
+    _require_region_occupations(request.user)
+    form = OccupationImportForm(request.POST, request.FILES)
+    upload = request.FILES.get("file")
+    try:
+        table = read_upload(upload, required=REGION_SPECIAL_COLUMNS, expected_name=REGION_SPECIAL_IMPORT_NAME)
+        result = import_region_special_occupations(table=table, actor=request.user)
+    except ImportFailed as exc:
+        errors = [
+            {
+                "line": e.line,
+                "column": e.column,
+                "label": REGION_SPECIAL_COLUMN_LABELS.get(e.column, ""),
+                "message": e.message,
+            }
+            for e in exc.errors
+        ]
+        context = _occupations_context(request, import_form=form, import_errors=errors, import_file=upload)
+        return render(request, "catalog/occupations.html", context, status=422)
+    except PeixunError as exc:
+        messages.error(request, exc.message)
+        return redirect("catalog:occupations")
+    unchanged = result["rows"] - result["created"] - result["updated"]
+    messages.success(
+        request,
+        f"导入完成：共{result['rows']}行，新增{result['created']}个项目，更新名称{result['updated']}个，"
+        f"未变化{unchanged}个。",
+    )
+    return redirect("catalog:occupations")
+
+
+@require_perm(Perm.VIEW_CATALOG)
+def occupation_template(request):
+    """The project-code template: code, name and one example row."""
+    if request.GET.get("format") == "csv":
+        return download_response(
+            write_csv(REGION_SPECIAL_COLUMNS, [REGION_SPECIAL_EXAMPLE_ROW]), REGION_SPECIAL_IMPORT_NAME
+        )
+    content = write_xlsx(
+        REGION_SPECIAL_IMPORT_NAME.removesuffix(".csv"),
+        REGION_SPECIAL_COLUMNS,
+        [REGION_SPECIAL_EXAMPLE_ROW],
+        labels=REGION_SPECIAL_LABELS,
+    )
+    return download_response(content, REGION_SPECIAL_IMPORT_NAME.replace(".csv", ".xlsx"))

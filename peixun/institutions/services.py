@@ -6,6 +6,7 @@ read by the service, the buttons on the page and the tests alike.
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -719,3 +720,179 @@ def import_teachers(*, table: Table, actor) -> dict:
                 # e.g. the same ID number registered under another name: fail the whole file.
                 raise ImportFailed([RowError(table.file, line, "id_number", exc.message)]) from exc
     return {"rows": len(parsed)}
+
+
+# --- evaluation bodies import (evaluation_bodies.csv) -------------------------------------------
+
+EVALUATION_BODY_COLUMNS = ("evaluation_body_code", "name", "area_code", "address", "filing_no", "scopes")
+# The lengths of the model's columns: a longer value is a row error, not a database error.
+_EVALUATION_BODY_LIMITS = {"name": 128, "address": 200, "filing_no": 64}
+_SCOPE_SEPARATORS = re.compile(r"[;；]")
+
+
+def parse_evaluation_scopes(text: str, known_codes) -> tuple[list[tuple[str, str]], list[str]]:
+    """The scopes cell: 4-10-01-05:5;4-10-01-05:4 → [("4-10-01-05", "5"), ("4-10-01-05", "4")], and
+    every problem found in it (Chinese); an item repeated is kept once."""
+    scopes, problems = [], []
+    for item in (s.strip() for s in _SCOPE_SEPARATORS.split(text or "")):
+        if not item:
+            continue
+        parts = [p.strip() for p in item.replace("：", ":").split(":")]
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            problems.append(f"“{item}”应为“职业编码:等级”，如 4-10-01-05:4")
+            continue
+        code, level = parts[0], parts[1].upper()
+        if code not in known_codes:
+            problems.append(f"职业编码“{code}”不在职业分类中")
+        if level not in Level.values:
+            problems.append(f"“{item}”的等级“{parts[1]}”无效，应为 {'/'.join(Level.values)}")
+        scopes.append((code, level))
+    return list(dict.fromkeys(scopes)), problems
+
+
+def evaluation_body_update(
+    *,
+    body: EvaluationBody,
+    actor,
+    name: str,
+    address: str,
+    filing_no: str,
+    scopes: list[tuple[str, str]],
+) -> bool:
+    """Bring a body's name, address, filing number and evaluation scope (the complete list) to the
+    given values. Returns whether anything changed; an unchanged body is not written or audited."""
+    scopes = list(dict.fromkeys((c.strip(), lvl.strip()) for c, lvl in scopes))
+    for _occupation, level in scopes:
+        if level not in Level.values:
+            raise PeixunError(f"等级“{level}”无效")
+    occupations = {o.code: o for o in _occupations_by_code([c for c, _l in scopes])}
+    with transaction.atomic():
+        locked = EvaluationBody.objects.select_for_update().get(pk=body.pk)
+        before, after = {}, {}
+        for field, value in (("name", name), ("address", address), ("filing_no", filing_no)):
+            if getattr(locked, field) != value:
+                before[field], after[field] = getattr(locked, field), value
+                setattr(locked, field, value)
+        current = {(s.occupation.code, s.level): s for s in locked.scopes.select_related("occupation")}
+        wanted = set(scopes)
+        if set(current) != wanted:
+            before["scopes"] = sorted(f"{c}/{lvl}" for c, lvl in current)
+            after["scopes"] = sorted(f"{c}/{lvl}" for c, lvl in wanted)
+            EvaluationScope.objects.filter(
+                pk__in=[s.pk for k, s in current.items() if k not in wanted]
+            ).delete()
+            EvaluationScope.objects.bulk_create(
+                [
+                    EvaluationScope(body=locked, occupation=occupations[c], level=lvl)
+                    for c, lvl in scopes
+                    if (c, lvl) not in current
+                ]
+            )
+        if not after:
+            return False
+        locked.save()
+        if "name" in after:
+            Organisation.objects.filter(pk=locked.organisation_id).update(name=locked.name)
+        audit_record(
+            actor=actor,
+            action="evaluation_body.updated",
+            obj=locked,
+            area=locked.area,
+            organisation=locked.organisation,
+            before=before,
+            after=after,
+        )
+    return True
+
+
+def import_evaluation_bodies(*, table: Table, actor) -> dict:
+    """evaluation_bodies.csv: all or nothing; matched on evaluation_body_code. A new code registers
+    the body; a known one gets the file's name, address, filing number and scopes (the complete
+    list) — an update with an audit entry, or nothing at all when the row is unchanged. A USCC that
+    fails its check character is a warning only (rules.md), returned with the counts."""
+    areas = {a.code: a for a in Area.objects.all()}
+    occupation_codes = set(Occupation.objects.values_list("code", flat=True))
+    allowed_area_ids = _importer_area_ids(actor)
+    registered = {
+        b.code: b
+        for b in EvaluationBody.objects.filter(
+            code__in=[r.values["evaluation_body_code"].upper() for r in table.rows]
+        ).select_related("area")
+    }
+    errors, warnings, parsed, seen = [], [], [], {}
+    for row in table.rows:
+        v = row.values
+
+        def bad(column, message, line=row.line):
+            errors.append(RowError(table.file, line, column, message))
+
+        code = v["evaluation_body_code"].upper()
+        if len(code) != 18:
+            bad("evaluation_body_code", f"统一社会信用代码应为18位，实际为{len(code)}位")
+        elif code in seen:
+            bad("evaluation_body_code", f"与第{seen[code]}行重复")
+        else:
+            problem = uscc_problem(code)
+            if problem:
+                warnings.append(RowError(table.file, row.line, "evaluation_body_code", problem))
+        seen.setdefault(code, row.line)
+        if not v["name"]:
+            bad("name", "机构名称不能为空")
+        for column, limit in _EVALUATION_BODY_LIMITS.items():
+            if len(v[column]) > limit:
+                bad(column, f"不能超过{limit}个字，实际为{len(v[column])}个字")
+        area = areas.get(v["area_code"])
+        existing = registered.get(code)
+        if area is None:
+            bad("area_code", f"地区代码“{v['area_code']}”不是内蒙古的行政区划代码")
+        elif allowed_area_ids is not None and area.id not in allowed_area_ids:
+            bad("area_code", f"地区代码“{v['area_code']}”（{area.name}）不在您的管辖范围内")
+        elif existing is not None and existing.area_id != area.id:
+            # The area decides who supervises the body: it is not changed by an import.
+            bad(
+                "area_code",
+                f"该评价机构已登记在{existing.area.name}（{existing.area.code}），导入不能变更所在地区",
+            )
+        scopes, problems = parse_evaluation_scopes(v["scopes"], occupation_codes)
+        if problems:
+            bad("scopes", "；".join(problems))
+        elif not scopes:
+            bad("scopes", "评价范围不能为空，格式如 4-10-01-05:5;4-10-01-05:4")
+        parsed.append((row.line, code, v, area, scopes))
+    if errors:
+        raise ImportFailed(errors)
+    created = updated = 0
+    with transaction.atomic():
+        for line, code, v, area, scopes in parsed:
+            existing = EvaluationBody.objects.filter(code=code).first()
+            try:
+                if existing is None:
+                    evaluation_body_register(
+                        code=code,
+                        name=v["name"],
+                        area=area,
+                        actor=actor,
+                        address=v["address"],
+                        filing_no=v["filing_no"],
+                        scopes=scopes,
+                    )
+                    created += 1
+                elif evaluation_body_update(
+                    body=existing,
+                    actor=actor,
+                    name=v["name"],
+                    address=v["address"],
+                    filing_no=v["filing_no"],
+                    scopes=scopes,
+                ):
+                    updated += 1
+            except PeixunError as exc:
+                # e.g. registered by someone else meanwhile: fail the whole file.
+                raise ImportFailed([RowError(table.file, line, "evaluation_body_code", exc.message)]) from exc
+    return {
+        "rows": len(parsed),
+        "created": created,
+        "updated": updated,
+        "unchanged": len(parsed) - created - updated,
+        "warnings": warnings,
+    }

@@ -18,7 +18,11 @@ urlpatterns = [
     path("decisions/<int:pk>/", views.decision_file, name="decision_file"),
     path("teachers/", views.teacher_list, name="teachers"),
     path("teachers/new/", views.teacher_create, name="teacher_create"),
+    path("teachers/export.xlsx", views.teacher_export, name="teacher_export"),
     path("teachers/<int:pk>/pool/", views.teacher_pool, name="teacher_pool"),
     path("evaluation-bodies/", views.evaluation_body_list, name="evaluation_bodies"),
     path("evaluation-bodies/new/", views.evaluation_body_create, name="evaluation_body_create"),
+    path("evaluation-bodies/import/", views.evaluation_body_import, name="evaluation_body_import"),
+    path("evaluation-bodies/template.xlsx", views.evaluation_body_template, name="evaluation_body_template"),
+    path("evaluation-bodies/export.xlsx", views.evaluation_body_export, name="evaluation_body_export"),
 ]

@@ -7,6 +7,7 @@ services.py; the transition buttons are read from DIRECTORY_TRANSITIONS.
 
 import mimetypes
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from peixun.accounts.http import download_response, read_upload, require_perm
 from peixun.accounts.roles import Perm, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict, scope_of
+from peixun.catalog.models import Level
 from peixun.core.errors import PeixunError
 from peixun.core.identity import id_check_char
 from peixun.core.models import Area
@@ -34,6 +36,7 @@ from .forms import (
     ImportForm,
     InstitutionForm,
     PoolForm,
+    StyledForm,
     TeacherForm,
 )
 from .models import (
@@ -464,10 +467,9 @@ def _example_id_number() -> str:
     return first17 + id_check_char(first17)
 
 
-def _example_uscc() -> str:
+def _example_uscc(first17: str = "52150102MJY000001") -> str:
     from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
 
-    first17 = "52150102MJY000001"
     total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     check = 31 - total % 31
     return first17 + USCC_CHARS[0 if check == 31 else check]
@@ -504,9 +506,8 @@ def _may_add_teacher(user, institution: Institution | None) -> bool:
     return services.institution_may_edit(user, institution)
 
 
-@require_perm(Perm.VIEW_INSTITUTIONS)
-def teacher_list(request):
-    user = request.user
+def _teacher_filters(request, user):
+    """The teachers the user sees (their institutions' and their city's pool), as the list filters them."""
     teachers = _visible_teachers(user).select_related(
         "person", "institution", "institution__area", "shared_pool_area"
     )
@@ -520,9 +521,14 @@ def teacher_list(request):
             teachers = teachers.filter(shared_pool_area=city)
     if q:
         teachers = teachers.filter(Q(person__name__contains=q) | Q(institution__name__contains=q))
-    page = Paginator(teachers.order_by("institution__name", "person__name", "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    return teachers.order_by("institution__name", "person__name", "pk"), pool, q, city
+
+
+@require_perm(Perm.VIEW_INSTITUTIONS)
+def teacher_list(request):
+    user = request.user
+    teachers, pool, q, city = _teacher_filters(request, user)
+    page = Paginator(teachers, PAGE_SIZE).get_page(request.GET.get("page"))
     can_pool = has_perm(user, Perm.MANAGE_TEACHER_POOL)
     pool_areas = list(_pool_areas(user)) if can_pool else []
     return render(
@@ -538,8 +544,59 @@ def teacher_list(request):
             "pool_area_ids": {a.id for a in pool_areas},
             "can_add": _may_add_teacher(user, None)
             or (has_perm(user, Perm.EDIT_OWN_INSTITUTION) and _own_institution(user) is not None),
+            "export_query": _export_query(request),
         },
     )
+
+
+def _export_query(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+TEACHER_EXPORT_COLUMNS = (
+    "id_number_masked",
+    "name",
+    "institution_code",
+    "institution_name",
+    "qualification",
+    "high_skill_title",
+    "shared_pool_area",
+    "occupations",
+)
+TEACHER_EXPORT_LABELS = (
+    "身份证号（已隐去中间8位）",
+    "姓名",
+    "机构统一社会信用代码",
+    "机构名称（全称）",
+    "任教资格（职业、等级、职称）",
+    "高技能人才称号",
+    "共享师资库（盟市）",
+    "可授课职业（工种）",
+)
+
+
+@require_perm(Perm.VIEW_INSTITUTIONS)
+def teacher_export(request):
+    """The teacher list as filtered. ID numbers are masked: a spreadsheet travels further than a page."""
+    teachers, _pool, _q, _city = _teacher_filters(request, request.user)
+    teachers = teachers.prefetch_related("occupations")
+    rows = (
+        (
+            t.person.id_masked,
+            t.person.name,
+            t.institution.code if t.institution else "",
+            t.institution.name if t.institution else "",
+            t.qualification,
+            t.get_high_skill_title_display() if t.high_skill_title else "",
+            t.shared_pool_area.name if t.shared_pool_area else "",
+            ";".join(sorted(o.code for o in t.occupations.all())),
+        )
+        for t in teachers
+    )
+    content = write_xlsx("teachers", TEACHER_EXPORT_COLUMNS, rows, labels=TEACHER_EXPORT_LABELS)
+    return download_response(content, f"师资库_{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @require_perm(Perm.VIEW_INSTITUTIONS)
@@ -633,13 +690,16 @@ def teacher_pool(request, pk: int):
 # --- evaluation bodies --------------------------------------------------------------------------
 
 
-@require_perm(Perm.VIEW_INSTITUTIONS)
-def evaluation_body_list(request):
-    bodies = restrict(EvaluationBody.objects.select_related("area", "area__parent"), request.user)
+def _evaluation_body_filters(request, user):
+    bodies = restrict(EvaluationBody.objects.select_related("area", "area__parent"), user)
     q = request.GET.get("q", "").strip()
     if q:
-        bodies = bodies.filter(Q(name__contains=q) | Q(scopes__occupation__code__startswith=q)).distinct()
-    bodies = bodies.annotate(scope_count=Count("scopes")).prefetch_related(
+        bodies = bodies.filter(
+            pk__in=EvaluationBody.objects.filter(
+                Q(name__contains=q) | Q(scopes__occupation__code__startswith=q)
+            ).values("pk")
+        )
+    bodies = bodies.prefetch_related(
         Prefetch(
             "scopes",
             queryset=EvaluationScope.objects.select_related("occupation").order_by(
@@ -647,7 +707,14 @@ def evaluation_body_list(request):
             ),
         )
     )
-    page = Paginator(bodies.order_by("area__code", "name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return bodies.order_by("area__code", "name", "pk"), q
+
+
+@require_perm(Perm.VIEW_INSTITUTIONS)
+def evaluation_body_list(request):
+    bodies, q = _evaluation_body_filters(request, request.user)
+    bodies = bodies.annotate(scope_count=Count("scopes"))
+    page = Paginator(bodies, PAGE_SIZE).get_page(request.GET.get("page"))
     for body in page:
         # One line per occupation with its levels: 4-10-01-05 养老护理员：五级/初级工、四级/中级工
         groups: dict = {}
@@ -657,7 +724,12 @@ def evaluation_body_list(request):
     return render(
         request,
         "institutions/evaluation_body_list.html",
-        {"page": page, "q": q, "can_manage": has_perm(request.user, Perm.MANAGE_EVALUATION_BODIES)},
+        {
+            "page": page,
+            "q": q,
+            "can_manage": has_perm(request.user, Perm.MANAGE_EVALUATION_BODIES),
+            "export_query": _export_query(request),
+        },
     )
 
 
@@ -685,3 +757,107 @@ def evaluation_body_create(request):
             messages.success(request, f"已登记评价机构“{body.name}”，评价范围{len(data['scopes'])}项")
             return redirect("institutions:evaluation_bodies")
     return render(request, "institutions/evaluation_body_form.html", {"form": form})
+
+
+# The file an evaluation-body table goes by (an .xlsx is read from the sheet of this name).
+EVALUATION_BODY_IMPORT_NAME = "evaluation_bodies.csv"
+EVALUATION_BODY_LABELS = {
+    "evaluation_body_code": "统一社会信用代码",
+    "name": "机构名称",
+    "area_code": "地区代码",
+    "address": "地址",
+    "filing_no": "备案编号",
+    "scopes": "评价范围（职业编码:等级）",
+}
+# Captions size the Excel columns.
+EVALUATION_BODY_EXPORT_LABELS = (
+    "统一社会信用代码",
+    "机构名称（全称）",
+    "地区代码",
+    "地址（详细地址）",
+    "备案编号（备案文号）",
+    "评价范围（职业编码:等级，多项用分号分隔）",
+)
+
+
+class EvaluationBodyImportForm(StyledForm):
+    file = forms.FileField(
+        label="文件",
+        help_text="CSV（UTF-8）或Excel（.xlsx），列名与模板一致",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+def _scope_cell(body: EvaluationBody) -> str:
+    return ";".join(f"{s.occupation.code}:{s.level}" for s in body.scopes.all())
+
+
+@require_perm(Perm.MANAGE_EVALUATION_BODIES)
+def evaluation_body_import(request):
+    """evaluation_bodies.csv: all or nothing, every bad row reported; matched on the code."""
+    form = EvaluationBodyImportForm(request.POST or None, request.FILES or None)
+    errors, warnings, result, failure = [], [], None, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            table = read_upload(
+                form.cleaned_data["file"],
+                required=services.EVALUATION_BODY_COLUMNS,
+                expected_name=EVALUATION_BODY_IMPORT_NAME,
+            )
+            counts = services.import_evaluation_bodies(table=table, actor=request.user)
+        except ImportFailed as exc:
+            errors = [{"error": e, "label": EVALUATION_BODY_LABELS.get(e.column, "")} for e in exc.errors]
+            failure = exc.message
+        except PeixunError as exc:
+            failure = exc.message
+        else:
+            warnings = [
+                {"error": w, "label": EVALUATION_BODY_LABELS.get(w.column, "")}
+                for w in counts.pop("warnings")
+            ]
+            result = {"file": table.file, **counts}
+    return render(
+        request,
+        "institutions/evaluation_body_import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "warnings": warnings,
+            "failure": failure,
+            "result": result,
+            "levels": Level.choices,
+        },
+    )
+
+
+@require_perm(Perm.VIEW_INSTITUTIONS)
+def evaluation_body_template(request):
+    example = (
+        _example_uscc("52150102MJY000002"),
+        "呼和浩特市示例职业技能等级认定中心",
+        "150102",
+        "呼和浩特市新城区示例路2号",
+        "NMPJ-2026-001",
+        "4-10-01-05:5;4-10-01-05:4",
+    )
+    content = write_xlsx(
+        EVALUATION_BODY_IMPORT_NAME.removesuffix(".csv"),
+        services.EVALUATION_BODY_COLUMNS,
+        [example],
+        labels=EVALUATION_BODY_EXPORT_LABELS,
+    )
+    return download_response(content, EVALUATION_BODY_IMPORT_NAME.replace(".csv", ".xlsx"))
+
+
+@require_perm(Perm.VIEW_INSTITUTIONS)
+def evaluation_body_export(request):
+    """The list as filtered, in the import columns: the file can be edited and imported back."""
+    bodies, _q = _evaluation_body_filters(request, request.user)
+    rows = ((b.code, b.name, b.area.code, b.address, b.filing_no, _scope_cell(b)) for b in bodies)
+    content = write_xlsx(
+        EVALUATION_BODY_IMPORT_NAME.removesuffix(".csv"),
+        services.EVALUATION_BODY_COLUMNS,
+        rows,
+        labels=EVALUATION_BODY_EXPORT_LABELS,
+    )
+    return download_response(content, f"评价机构_{timezone.localdate():%Y%m%d}.xlsx")
