@@ -13,6 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps face_recognition==1.3.0
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -23,6 +24,7 @@ install: $(BIN)/.installed node_modules/.installed
 
 # Development server with demo data. PEIXUN_DEBUG uses development keys; production sets its own.
 run: install
+	./scripts/ensure-browser.sh --system-only
 	PEIXUN_DEBUG=true $(BIN)/peixun migrate --noinput -v0
 	PEIXUN_DEBUG=true $(BIN)/peixun load_reference
 	PEIXUN_DEBUG=true $(BIN)/peixun seed_demo
