@@ -125,3 +125,10 @@ def person_detail(request, person_id: UUID):
 
 
 api.add_router("/v1", core_router)
+
+# 数据采集: signed batch APIs for attendance devices and online platforms (peixun.intake).
+from peixun.intake.api import intake_router, on_intake_auth_error  # noqa: E402
+from peixun.intake.services import IntakeAuthError  # noqa: E402
+
+api.add_exception_handler(IntakeAuthError, on_intake_auth_error)
+api.add_router("/v1", intake_router)

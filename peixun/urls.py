@@ -10,6 +10,7 @@ urlpatterns = [
     path("demand/", include("peixun.demand.urls")),
     path("checks/", include("peixun.checks.urls")),
     path("exchange/", include("peixun.exchange.urls")),
+    path("classes/", include("peixun.training.urls")),
     path("faces/", include("peixun.faces.urls")),
     path("checkin/", include("peixun.checkin.urls")),
     path("intake/", include("peixun.intake.urls")),

@@ -28,6 +28,11 @@ FINDING_ROLES = frozenset(
     }
 )
 
+DEVICE_ROLES = frozenset(
+    {Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.INSPECTOR, Role.INSTITUTION_OPERATOR}
+)
+PLATFORM_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.PLATFORM_OPERATOR})
+
 MENU: list[tuple[str, list[MenuItem]]] = [
     ("工作台", [MenuItem("待办事项", "home", "inbox")]),
     (
@@ -43,6 +48,19 @@ MENU: list[tuple[str, list[MenuItem]]] = [
             MenuItem("培训机构", "institutions:list", "building", perm=Perm.VIEW_INSTITUTIONS),
             MenuItem("师资库", "institutions:teachers", "person-video3", perm=Perm.VIEW_INSTITUTIONS),
             MenuItem("评价机构", "institutions:evaluation_bodies", "award", perm=Perm.VIEW_INSTITUTIONS),
+        ],
+    ),
+    (
+        "培训与考勤",
+        [
+            MenuItem("培训班", "training:classes", "easel", perm=Perm.VIEW_PEOPLE, roles=FINDING_ROLES),
+            MenuItem("扫码签到", "checkin:lessons", "qr-code", roles=frozenset({Role.INSTITUTION_OPERATOR})),
+            MenuItem(
+                "人脸照片", "faces:classes", "person-bounding-box", perm=Perm.VIEW_PEOPLE, roles=FINDING_ROLES
+            ),
+            MenuItem("考勤设备", "intake:devices", "fingerprint", roles=DEVICE_ROLES),
+            MenuItem("线上培训平台", "intake:platforms", "laptop", roles=PLATFORM_ROLES),
+            MenuItem("我的培训", "attendance:my", "journal-bookmark", roles=frozenset({Role.TRAINEE})),
         ],
     ),
     (
