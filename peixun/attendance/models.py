@@ -1,14 +1,85 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peixun.core.models import Person
 from peixun.core.scoping import ScopePaths
 from peixun.training.models import TrainingClass
 
+GENESIS = "0" * 64
 
-class AttendanceRecord(models.Model):
-    """考勤记录: one check-in/check-out of a trainee in a class. Never edited or deleted (第二十条);
-    the attendance issue adds corrections and the per-class hash chain."""
+
+class Source(models.TextChoices):
+    """Where a record came from."""
+
+    DEVICE = "DEVICE", _("考勤设备")
+    IMPORT = "IMPORT", _("数据包导入")
+    MANUAL = "MANUAL", _("手工补录")
+    SELF = "SELF", _("学员自助签到")
+    PLATFORM = "PLATFORM", _("线上平台推送")
+
+
+class ChainedRecord(models.Model):
+    """What attendance records and online sessions share: append-only, hash-chained per class
+    (第二十条). Rows are only ever inserted through peixun.attendance.services; a correction is a new
+    row pointing at the one it corrects."""
+
+    seq = models.PositiveIntegerField(_("序号"), editable=False)
+    prev_hash = models.CharField(_("前序哈希"), max_length=64, editable=False)
+    hash = models.CharField(_("哈希"), max_length=64, editable=False)
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.IMPORT)
+    device_code = models.CharField(_("设备编码"), max_length=64, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("更正的记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # never searched by; every index slows the bulk append
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    CHAIN_KIND = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        """Only inserts. A row created directly (objects.create) is appended to its class's chain
+        like any other; the services insert sealed rows themselves. An update is refused."""
+        from peixun.core.errors import PeixunError
+
+        if not self._state.adding:
+            raise PeixunError("考勤和线上学习记录不能修改（第二十条），如需更正请提交更正记录")
+        if self.hash:
+            return super().save(*args, **kwargs)
+        from .services import append_sealed
+
+        append_sealed(self, lambda: super(ChainedRecord, self).save(*args, **kwargs))
+
+    def delete(self, *args, **kwargs):
+        from peixun.core.errors import PeixunError
+
+        raise PeixunError("考勤和线上学习记录不能删除（第二十条）")
+
+
+class AttendanceRecord(ChainedRecord):
+    """考勤记录: one check-in/check-out of a trainee in a class. Never edited or deleted (第二十条)."""
+
+    Source = Source
+    CHAIN_KIND = "ATTENDANCE"
 
     class Method(models.TextChoices):
         FACE = "FACE", _("人脸识别")
@@ -16,7 +87,10 @@ class AttendanceRecord(models.Model):
         CARD = "CARD", _("刷卡")
         MANUAL = "MANUAL", _("手工补录")
 
-    training_class = models.ForeignKey(TrainingClass, on_delete=models.PROTECT, related_name="attendance")
+    # No separate index: the (training_class, seq) and (training_class, person, check_in) ones lead with it.
+    training_class = models.ForeignKey(
+        TrainingClass, on_delete=models.PROTECT, related_name="attendance", db_index=False
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     check_in = models.DateTimeField(_("签到时间"))
     check_out = models.DateTimeField(_("签退时间"), null=True, blank=True)
@@ -32,7 +106,13 @@ class AttendanceRecord(models.Model):
     class Meta:
         ordering = ["check_in"]
         constraints = [
-            models.UniqueConstraint(fields=["training_class", "person", "check_in"], name="uniq_attendance")
+            # Idempotency key of every ingestion path; corrections may repeat the check-in time.
+            models.UniqueConstraint(
+                fields=["training_class", "person", "check_in"],
+                condition=Q(corrects__isnull=True),
+                name="uniq_attendance",
+            ),
+            models.UniqueConstraint(fields=["training_class", "seq"], name="uniq_attendance_seq"),
         ]
         indexes = [models.Index(fields=["person", "check_in"])]
         verbose_name = _("考勤记录")
@@ -42,11 +122,14 @@ class AttendanceRecord(models.Model):
         return f"{self.training_class.code} {self.check_in:%Y-%m-%d %H:%M}"
 
 
-class OnlineSession(models.Model):
+class OnlineSession(ChainedRecord):
     """线上学习记录 pushed by a filed platform (第十八至二十条)."""
 
+    Source = Source
+    CHAIN_KIND = "ONLINE"
+
     training_class = models.ForeignKey(
-        TrainingClass, on_delete=models.PROTECT, related_name="online_sessions"
+        TrainingClass, on_delete=models.PROTECT, related_name="online_sessions", db_index=False
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     platform_code = models.CharField(_("平台编码"), max_length=64)
@@ -64,8 +147,11 @@ class OnlineSession(models.Model):
         ordering = ["start_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["training_class", "person", "start_at"], name="uniq_online_session"
-            )
+                fields=["training_class", "person", "start_at"],
+                condition=Q(corrects__isnull=True),
+                name="uniq_online_session",
+            ),
+            models.UniqueConstraint(fields=["training_class", "seq"], name="uniq_online_session_seq"),
         ]
         indexes = [models.Index(fields=["person", "start_at"]), models.Index(fields=["ip", "start_at"])]
         verbose_name = _("线上学习记录")
@@ -73,3 +159,23 @@ class OnlineSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.training_class.code} {self.start_at:%Y-%m-%d %H:%M}"
+
+
+class ChainHead(models.Model):
+    """The end of one class's chain of one kind. Locked (select_for_update) while appending, so
+    concurrent writers take turns; its count and last hash reveal a deleted tail record."""
+
+    class Kind(models.TextChoices):
+        ATTENDANCE = "ATTENDANCE", _("考勤记录")
+        ONLINE = "ONLINE", _("线上学习记录")
+
+    training_class = models.ForeignKey(TrainingClass, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    last_seq = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["training_class", "kind"], name="uniq_chain_head")]
+
+    def __str__(self) -> str:
+        return f"{self.training_class_id} {self.kind} #{self.last_seq}"

@@ -17,7 +17,13 @@ from pathlib import Path
 from django.db import transaction
 
 from peixun.accounts.models import PersonAffiliation
-from peixun.attendance.models import AttendanceRecord, OnlineSession
+from peixun.attendance.models import AttendanceRecord, OnlineSession, Source
+from peixun.attendance.services import (
+    AttendanceItem,
+    OnlineItem,
+    attendance_append_batch,
+    online_sessions_append_batch,
+)
 from peixun.catalog.models import Level, TrainingType
 from peixun.core import bulk
 from peixun.core.audit import audit_record
@@ -350,36 +356,35 @@ def _streamed(ctx: Context, rows, parse_row, model, key_fields, compare_fields) 
             chunk.clear()
             return
         first_key = key_fields[0]
-        existing = {}
-        lookup = {
-            "training_class__in": {p[1].id for p in parsed},
-            "person__in": {p[2].id for p in parsed},
-            f"{first_key}__in": {p[3][first_key] for p in parsed},
-        }
-        for record in model.objects.filter(**lookup):
-            existing[(record.training_class_id, record.person_id, getattr(record, first_key))] = record
-        new, seen = [], {}
+        seen, batches = {}, {}
         for line, cls, person, values in parsed:
             key = (cls.id, person.id, values[first_key])
             if key in seen:
                 ctx.errors.append(RowError(ctx.file, line, first_key, f"与第{seen[key]}行重复"))
                 continue
             seen[key] = line
-            record = existing.get(key)
-            if record is None:
-                new.append(model(training_class=cls, person=person, **values))
-            elif any(getattr(record, f) != values[f] for f in compare_fields):
-                ctx.errors.append(
-                    RowError(
-                        ctx.file,
-                        line,
-                        first_key,
-                        "与已导入的记录不一致：考勤和学习记录不能通过导入修改（第二十条），请走更正流程",
+            group = (cls.id, values.get("platform_code", ""))
+            batches.setdefault(group, (cls, []))[1].append((line, person, values))
+        if ctx.errors:
+            chunk.clear()
+            return
+        # Records are evidence: they are appended through the attendance services (hash-chained,
+        # idempotent), never written here. One batch per class (and platform for online sessions).
+        for (_class_id, platform_code), (cls, rows_of_class) in batches.items():
+            result = _append(model, cls, platform_code, rows_of_class, ctx.actor)
+            for error in result.errors:
+                line = rows_of_class[error.index][0]
+                if error.code == "conflict":
+                    message = "与已导入的记录不一致：考勤和学习记录不能通过导入修改（第二十条），请走更正流程"
+                    ctx.errors.append(RowError(ctx.file, line, first_key, message))
+                else:
+                    column = (
+                        error.field
+                        if error.field in compare_fields or error.field == first_key
+                        else "id_number"
                     )
-                )
-        if not ctx.errors:
-            model.objects.bulk_create(new, batch_size=5000)
-            created += len(new)
+                    ctx.errors.append(RowError(ctx.file, line, column, error.message))
+            created += result.created
         total += len(parsed)
         chunk.clear()
         if ctx.progress:
@@ -392,6 +397,20 @@ def _streamed(ctx: Context, rows, parse_row, model, key_fields, compare_fields) 
     if chunk:
         flush()
     ctx.stats[ctx.file] = {"rows": total, "created": created}
+
+
+def _append(model, cls, platform_code, rows, actor):
+    """Append one class's rows of the file through the attendance batch service (source IMPORT)."""
+    if model is AttendanceRecord:
+        items = [AttendanceItem(person=person, **values) for _line, person, values in rows]
+        return attendance_append_batch(training_class=cls, items=items, source=Source.IMPORT, actor=actor)
+    items = [
+        OnlineItem(person=person, **{k: v for k, v in values.items() if k != "platform_code"})
+        for _line, person, values in rows
+    ]
+    return online_sessions_append_batch(
+        training_class=cls, items=items, source=Source.IMPORT, actor=actor, platform_code=platform_code
+    )
 
 
 def _attendance_values(ctx: Context, row: Row) -> dict:
