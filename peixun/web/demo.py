@@ -558,6 +558,32 @@ def seed_registries(rng: random.Random, areas: dict, *, actor: User) -> dict[str
                 ]
             ),
         )
+        # 包头 and 赤峰 set local standards for their own trades (第七条: 盟市公布的补贴目录)
+        for code, city_name, doc, entries in (
+            (
+                "150200",
+                "包头市",
+                "包人社发",
+                [("6-18-02-04", "5", "EMPLOYMENT", "1800", 180), ("6-31-01-03", "4", "UPGRADE", "2000", 160)],
+            ),
+            (
+                "150400",
+                "赤峰市",
+                "赤人社发",
+                [
+                    ("4-10-01-06", "5", "EMPLOYMENT", "1100", 100),
+                    ("5-05-01-01", "5", "EMPLOYMENT", "1000", 80),
+                ],
+            ),
+        ):
+            local = catalog_create(
+                area=areas[code],
+                title=f"{city_name}职业技能培训补贴目录（{today.year}年版）",
+                document_no=f"{doc}〔{today.year}〕9号",
+                valid_from=dt.date(today.year, 2, 1),
+                actor=None,
+            )
+            catalog_import_entries(catalog=local, actor=None, table=table(entries))
     if not DemandReport.objects.exists():
         enterprises = [
             "内蒙古伊利实业集团股份有限公司",
