@@ -7,6 +7,8 @@ app_name = "attendance"
 urlpatterns = [
     path("classes/<int:pk>/", views.class_sheet, name="class_sheet"),
     path("classes/<int:pk>/sheet.xlsx", views.sheet_xlsx, name="sheet_xlsx"),
+    path("classes/<int:pk>/upload/", views.upload, name="upload"),
+    path("classes/<int:pk>/upload-template.xlsx", views.upload_template, name="upload_template"),
     path("classes/<int:pk>/sheet.pdf", views.sheet_pdf, name="sheet_pdf"),
     path("classes/<int:pk>/trainees/<uuid:public_id>/", views.trainee, name="trainee"),
     path(

@@ -14,15 +14,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from peixun.accounts.http import client_ip, download_response, require_perm
+from peixun.accounts.http import client_ip, download_response, read_upload, require_perm
 from peixun.accounts.roles import Perm, Role
 from peixun.accounts.scope import get_scoped_or_404, restrict
 from peixun.accounts.services import person_file_viewed
 from peixun.core.errors import PeixunError
-from peixun.core.tabular import write_xlsx
+from peixun.core.tabular import ImportFailed, write_xlsx
 from peixun.training.models import Enrollment, TrainingClass
 
-from . import services
+from . import services, uploads
 from .forms import CorrectionForm, ManualEntryForm
 from .models import AttendanceRecord, Source
 from .pdf import render_pdf
@@ -122,14 +122,72 @@ def class_sheet(request, pk: int):
             else:
                 messages.success(request, f"已为{data['enrollment'].person.name}手工补录一条考勤记录")
                 return redirect("attendance:class_sheet", pk=klass.pk)
+    return _render_sheet(request, klass, form=form, can_enter=can_enter)
+
+
+def _render_sheet(request, klass: TrainingClass, *, form, can_enter: bool, **extra):
     ctx = _sheet_context(klass)
     ctx.update(
         form=form,
         can_enter=can_enter,
         records=_records_page(request, klass),
         manual_count=AttendanceRecord.objects.filter(training_class=klass, source=Source.MANUAL).count(),
+        **extra,
     )
     return render(request, "attendance/class_sheet.html", ctx)
+
+
+def _entering_class(request, pk: int) -> TrainingClass:
+    """The class, for its institution's operator only (anyone else: 404)."""
+    if not _can_enter(request.user):
+        raise Http404("页面不存在")
+    return get_scoped_or_404(TrainingClass.objects.select_related(*CLASS_RELATED), request.user, pk=pk)
+
+
+@require_perm(Perm.VIEW_PEOPLE)
+def upload(request, pk: int):
+    """上传考勤表 (attendance.csv / .xlsx of this class): all or nothing, every problem listed."""
+    klass = _entering_class(request, pk)
+    if request.method != "POST":
+        return redirect("attendance:class_sheet", pk=klass.pk)
+    upload_file = request.FILES.get("file")
+    try:
+        table = read_upload(upload_file, required=uploads.COLUMNS, expected_name=uploads.FILE_NAME)
+        result = uploads.attendance_upload(training_class=klass, table=table, actor=request.user)
+    except ImportFailed as exc:
+        return _render_sheet(
+            request,
+            klass,
+            form=ManualEntryForm(training_class=klass),
+            can_enter=True,
+            upload_failure=exc.message,
+            upload_errors=exc.errors,
+            upload_name=getattr(upload_file, "name", ""),
+        )
+    except PeixunError as exc:
+        return _render_sheet(
+            request,
+            klass,
+            form=ManualEntryForm(training_class=klass),
+            can_enter=True,
+            upload_failure=exc.message,
+        )
+    if result.created:
+        text = f"考勤表“{table.file}”已导入：新增{result.created}条记录"
+    else:
+        text = f"考勤表“{table.file}”中的记录均已存在，未新增记录"
+    if result.duplicates:
+        text += f"；{result.duplicates}条与已有记录完全相同，按重复处理，未再次写入"
+    messages.success(request, text)
+    return redirect("attendance:class_sheet", pk=klass.pk)
+
+
+@require_perm(Perm.VIEW_PEOPLE)
+def upload_template(request, pk: int):
+    """attendance.xlsx with the contract's columns and one example row of this class."""
+    klass = _entering_class(request, pk)
+    content = write_xlsx("attendance", uploads.COLUMNS, uploads.template_rows(klass))
+    return download_response(content, f"考勤表模板_{klass.code}.xlsx")
 
 
 @require_perm(Perm.VIEW_PEOPLE)
