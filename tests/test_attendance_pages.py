@@ -172,3 +172,22 @@ def test_excel_and_pdf_downloads(client, setup):
     pdf = client.get(reverse("attendance:sheet_pdf", args=[setup.klass.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_trainee_sees_the_exam_and_certificate_of_each_class(client, setup):
+    """第十三条: after the exam the trainee sees the certificate they earned."""
+    from peixun.training.models import ExamResult
+
+    client.force_login(setup.world.trainee)  # 李明
+    assert "尚未考试" in client.get(reverse("attendance:my")).content.decode()
+    ExamResult.objects.create(
+        training_class=setup.klass,
+        person=setup.li_ming,
+        exam_date=setup.klass.end_date,
+        score=Decimal("86"),
+        passed=True,
+        certificate_type="TRAINING",
+        certificate_no="NM-2026-000123",
+    )
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "合格" in html and "培训合格证" in html and "NM-2026-000123" in html

@@ -20,7 +20,7 @@ from peixun.accounts.scope import get_scoped_or_404, restrict
 from peixun.accounts.services import person_file_viewed
 from peixun.core.errors import PeixunError
 from peixun.core.tabular import ImportFailed, write_xlsx
-from peixun.training.models import Enrollment, TrainingClass
+from peixun.training.models import Enrollment, ExamResult, TrainingClass
 
 from . import services, uploads
 from .forms import CorrectionForm, ManualEntryForm
@@ -381,10 +381,17 @@ def my(request):
     enrollments = restrict(
         Enrollment.objects.select_related("person", "training_class", "training_class__institution"), user
     ).order_by("-training_class__start_date")
+    exams = {
+        x.training_class_id: x
+        for x in ExamResult.objects.filter(
+            person_id=user.person_id, training_class__in=[e.training_class_id for e in enrollments]
+        )
+    }
     rows = []
     for e in enrollments:
         (hours,) = services.class_hours(e.training_class, person=e.person, rules=rules)
         hours.share_pct = _pct(hours.count.share)
+        hours.exam = exams.get(e.training_class_id)
         rows.append(hours)
     return render(
         request,
