@@ -17,7 +17,7 @@ from peixun.attendance.models import AttendanceRecord
 from peixun.checkin import tokens
 from peixun.checkin.services import CheckinRefused, checkin_check, checkin_submit, lesson_window
 from peixun.core.models import Area
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.institutions.services import institution_register
 from peixun.training.models import Enrollment, Lesson, TrainingClass
 from tests.conftest import PASSWORD
@@ -26,12 +26,6 @@ pytestmark = pytest.mark.django_db
 
 SITE = (40.8427, 111.7492)  # 呼和浩特市新城区
 FAR = (40.6574, 109.8403)  # 包头市, about 160 km away
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 def jpeg(color=(200, 160, 120)) -> bytes:

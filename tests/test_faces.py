@@ -27,7 +27,7 @@ from peixun.checks.models import Finding
 from peixun.checks.services import findings_store
 from peixun.core.errors import PeixunError
 from peixun.core.models import Area, AuditEntry
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.faces import services
 from peixun.faces.models import FacePhoto
 from peixun.faces.services import face_hits, face_photo_add
@@ -105,12 +105,6 @@ def coffee_png() -> bytes:
 
 
 # --- setting ------------------------------------------------------------------------------------
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 def at(day: int, hour: int = 8, minute: int = 0) -> dt.datetime:

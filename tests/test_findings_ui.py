@@ -18,7 +18,7 @@ from peixun.checks.models import Finding, FindingEvent, RegistryKind, RegistryRo
 from peixun.checks.services import StoreResult, findings_store
 from peixun.checks.views import can_decide
 from peixun.core.models import Area, AuditEntry, PersonAccessLog
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.institutions.services import institution_register
 from peixun.training.models import Enrollment, TrainingClass
 from tests.conftest import PASSWORD
@@ -29,12 +29,6 @@ CLASS_CODE = "HX2026-0301"
 PAYROLL_EVIDENCE = (
     "财政供养信息：新城区东街街道办事处，供养期间2025-01-01至今，与培训期间2026-03-02至2026-03-20重叠"
 )
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 class Setup:

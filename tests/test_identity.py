@@ -656,3 +656,11 @@ def test_the_stored_person_reveals_exactly_the_registered_number(reference_data,
     assert stored.reveal_id_number() == number
     assert stored.id_hmac == id_lookup_hash(number)
     assert number not in stored.id_cipher
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
+def test_a_completed_uscc_always_passes_its_check(first17):
+    """GB 32100-2015: the check character uscc_complete appends is the one uscc_problem expects."""
+    from peixun.core.uscc import uscc_complete
+
+    assert uscc_problem(uscc_complete(first17)) is None

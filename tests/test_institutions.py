@@ -22,7 +22,7 @@ from peixun.accounts.models import Organisation
 from peixun.core.errors import PeixunError, PermissionDeniedError, TransitionError
 from peixun.core.models import Area, AuditEntry
 from peixun.core.tabular import ImportFailed, read_table
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.institutions.models import (
     AssessmentPhoto,
     EvaluationBody,
@@ -59,12 +59,6 @@ CHEF = "4-03-02-01"  # 中式烹调师
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 GIF = b"GIF89a" + b"\x00" * 64
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 HONGXIANG = uscc("52150102MJY000011")

@@ -23,7 +23,7 @@ from peixun.catalog.services import (
 from peixun.core.errors import PeixunError, PermissionDeniedError
 from peixun.core.models import Area, AuditEntry
 from peixun.core.tabular import ImportFailed, read_table
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.institutions.models import EvaluationBody, EvaluationScope
 from peixun.institutions.services import (
     EVALUATION_BODY_COLUMNS,
@@ -40,12 +40,6 @@ pytestmark = pytest.mark.django_db
 ELDERLY_CARE = "4-10-01-05"  # 养老护理员
 HOUSEKEEPING = "4-10-01-06"  # 家政服务员
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 def wrong_check(code: str) -> str:

@@ -40,7 +40,7 @@ from peixun.checks.catalog import PACKAGE_RULES
 from peixun.core.contract import HISTORY_COLUMNS, PACKAGE_COLUMNS, REGISTRY_COLUMNS
 from peixun.core.identity import id_check_char
 from peixun.core.reference import read_areas
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import USCC_CHARS, uscc_complete
 
 # --- file formats (contract.md) -----------------------------------------------------------------
 
@@ -305,10 +305,7 @@ def _offset(lat: float, lon: float, metres: float, bearing: float) -> tuple[floa
     return round(math.degrees(p2), 6), round(math.degrees(l2), 6)
 
 
-def _uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
+_uscc = uscc_complete
 
 
 class _Ids:

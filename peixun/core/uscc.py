@@ -18,3 +18,11 @@ def uscc_problem(raw: str) -> str | None:
     if value[17] != expected:
         return "统一社会信用代码校验位不符，请核对（仅提示，不影响保存）"
     return None
+
+
+def uscc_complete(first17: str) -> str:
+    """The 18-character code for 17 given characters: the check character appended (demo data,
+    the generator and tests make valid codes with it)."""
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    check = 31 - total % 31
+    return first17 + USCC_CHARS[0 if check == 31 else check]

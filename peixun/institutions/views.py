@@ -468,11 +468,9 @@ def _example_id_number() -> str:
 
 
 def _example_uscc(first17: str = "52150102MJY000001") -> str:
-    from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+    from peixun.core.uscc import uscc_complete
 
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
+    return uscc_complete(first17)
 
 
 @require_perm(Perm.VIEW_INSTITUTIONS)

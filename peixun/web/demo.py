@@ -15,6 +15,7 @@ from peixun.accounts.roles import Role
 from peixun.accounts.services import organisation_create, person_register, user_create
 from peixun.core.identity import id_check_char
 from peixun.core.models import Area
+from peixun.core.uscc import uscc_complete
 
 DEMO_PASSWORD = "Peixun@2026"
 
@@ -267,12 +268,7 @@ def seed_training_data(*, seed: int, trainees: int = 600) -> None:
 # --- registries (issue: two catalogs and the public portal) -------------------------------------
 
 
-def make_uscc(first17: str) -> str:
-    from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
-
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
+make_uscc = uscc_complete
 
 
 # (key, name, type, area, licensed occupations, directory outcome)

@@ -25,7 +25,7 @@ from peixun.checks.models import HistoryTraining, RegistryKind, RegistryRow, Reg
 from peixun.checks.sql import run_sql
 from peixun.core.identity import id_check_char, id_lookup_hash, mask_id_number
 from peixun.core.models import Area, RuleSettings
-from peixun.core.uscc import USCC_CHARS, USCC_WEIGHTS
+from peixun.core.uscc import uscc_complete as uscc
 from peixun.institutions.services import assessment_record, directory_change, institution_register
 from peixun.training.models import Enrollment, ExamResult, Lesson, TrainingClass
 
@@ -37,12 +37,6 @@ HOUSEKEEPING = "4-10-01-06"  # 家政服务员
 CHEF = "4-03-02-01"  # 中式烹调师
 MON = dt.date(2026, 3, 2)  # the default class runs Monday 2 March to Friday 6 March 2026
 SITE = (40.8420, 111.7490)  # 呼和浩特市新城区
-
-
-def uscc(first17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    check = 31 - total % 31
-    return first17 + USCC_CHARS[0 if check == 31 else check]
 
 
 def at(day: dt.date, hm: str) -> dt.datetime:
