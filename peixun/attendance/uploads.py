@@ -64,14 +64,8 @@ def attendance_upload(*, training_class: TrainingClass, table: Table, actor) -> 
     if not table.rows:
         raise ImportFailed([RowError(table.file, 2, "文件", "文件没有数据行")])
 
-    numbers = set()
-    for row in table.rows:
-        try:
-            numbers.add(bulk.id_number(row.values["id_number"]))
-        except ValueError:
-            pass
     people = bulk.PersonIndex()
-    people.load(numbers)
+    people.load_column(table.rows, "id_number")
     roster = set(Enrollment.objects.filter(training_class=training_class).values_list("person_id", flat=True))
 
     items: list[AttendanceItem] = []

@@ -143,6 +143,17 @@ class PersonIndex:
             for person in Person.objects.filter(id_hmac__in=chunk):
                 self._by_hmac[person.id_hmac] = person
 
+    def load_column(self, rows, column: str) -> None:
+        """Load the people named in one column of a file's rows; invalid numbers are skipped here
+        (the row's own check reports them)."""
+        numbers = set()
+        for row in rows:
+            try:
+                numbers.add(id_number(row.values[column]))
+            except ValueError:
+                pass
+        self.load(numbers)
+
     def get(self, number: str) -> Person | None:
         return self._by_hmac.get(id_lookup_hash(number))
 

@@ -178,13 +178,7 @@ def _import_classes(ctx: Context, rows: list[Row]) -> None:
 def _import_lessons(ctx: Context, rows: list[Row]) -> None:
     classes = _classes_by_code({r.values["class_code"] for r in rows})
     people = bulk.PersonIndex()
-    teacher_numbers = set()
-    for row in rows:
-        try:
-            teacher_numbers.add(bulk.id_number(row.values["teacher_id_number"]))
-        except ValueError:
-            pass
-    people.load(teacher_numbers)
+    people.load_column(rows, "teacher_id_number")
     parsed, seen = [], {}
     for row in rows:
         v = row.values
@@ -326,13 +320,7 @@ def _streamed(ctx: Context, rows, parse_row, model, key_fields, compare_fields) 
         nonlocal total, created
         classes = _classes_by_code({r.values["class_code"] for r in chunk})
         people = bulk.PersonIndex()
-        numbers = set()
-        for r in chunk:
-            try:
-                numbers.add(bulk.id_number(r.values["id_number"]))
-            except ValueError:
-                pass
-        people.load(numbers)
+        people.load_column(chunk, "id_number")
         parsed = []
         for row in chunk:
             if row.errors:
@@ -458,13 +446,7 @@ def _online_values(ctx: Context, row: Row) -> dict:
 def _import_exams(ctx: Context, rows: list[Row]) -> None:
     classes = _classes_by_code({r.values["class_code"] for r in rows})
     people = bulk.PersonIndex()
-    numbers = set()
-    for r in rows:
-        try:
-            numbers.add(bulk.id_number(r.values["id_number"]))
-        except ValueError:
-            pass
-    people.load(numbers)
+    people.load_column(rows, "id_number")
     parsed, seen = [], {}
     for row in rows:
         v = row.values
