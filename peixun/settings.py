@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ninja",  # Swagger UI from its own static files, not a CDN (/api/docs)
     "peixun.core",
     "peixun.accounts",
+    "peixun.inbox",
     "peixun.catalog",
     "peixun.institutions",
     "peixun.demand",
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
     "peixun.attendance",
     "peixun.intake",
     "peixun.checks",
+    "peixun.certificates",
+    "peixun.subsidies",
     "peixun.faces",
     "peixun.exchange",
     "peixun.checkin",

@@ -15,5 +15,8 @@ urlpatterns = [
     path("checkin/", include("peixun.checkin.urls")),
     path("intake/", include("peixun.intake.urls")),
     path("attendance/", include("peixun.attendance.urls")),
+    path("certificates/", include("peixun.certificates.urls")),
+    path("subsidies/", include("peixun.subsidies.urls")),
+    path("inbox/", include("peixun.inbox.urls")),
     path("", include("peixun.web.urls")),
 ]

@@ -38,6 +38,13 @@ class Perm(models.TextChoices):
     MANAGE_NOTICES = "manage_notices", _("发布政策通知")
     MANAGE_EVALUATION_BODIES = "manage_evaluation_bodies", _("管理评价机构")
     IMPORT_DATA = "import_data", _("导入数据包与外部数据、运行全省核查")
+    APPLY_CLASSES = "apply_classes", _("申请开班、结业和补贴")
+    REVIEW_CLASSES = "review_classes", _("审核开班、变更和结业")
+    ISSUE_CERTIFICATES = "issue_certificates", _("撤销培训合格证")
+    RECORD_CERTIFICATES = "record_certificates", _("登记评价机构证书")
+    REVIEW_SUBSIDIES = "review_subsidies", _("审核补贴申请、处理公示异议")
+    PAY_SUBSIDIES = "pay_subsidies", _("登记补贴拨付")
+    VIEW_WORKLOAD = "view_workload", _("查看审核时效统计")
 
 
 OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.FINANCE, Role.INSPECTOR})
@@ -65,6 +72,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         Perm.MANAGE_NOTICES,
         Perm.MANAGE_EVALUATION_BODIES,
         Perm.IMPORT_DATA,
+        Perm.ISSUE_CERTIFICATES,
+        Perm.RECORD_CERTIFICATES,
+        Perm.VIEW_WORKLOAD,
     },
     Role.CITY_ADMIN: _OFFICIAL_READ
     | {
@@ -78,10 +88,25 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         Perm.MANAGE_CATALOG,
         Perm.ENTER_DEMAND,
         Perm.MANAGE_NOTICES,
+        # Overdue reviews escalate to the city (第九条), which may then decide them itself.
+        Perm.REVIEW_CLASSES,
+        Perm.REVIEW_SUBSIDIES,
+        Perm.ISSUE_CERTIFICATES,
+        Perm.RECORD_CERTIFICATES,
+        Perm.VIEW_WORKLOAD,
     },
     Role.REVIEWER: _OFFICIAL_READ
-    | {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.VIEW_AUDIT, Perm.ASSESS_INSTITUTIONS, Perm.ENTER_DEMAND},
-    Role.FINANCE: _OFFICIAL_READ | {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER},
+    | {
+        Perm.VIEW_PEOPLE,
+        Perm.REVEAL_ID_NUMBER,
+        Perm.VIEW_AUDIT,
+        Perm.ASSESS_INSTITUTIONS,
+        Perm.ENTER_DEMAND,
+        Perm.REVIEW_CLASSES,
+        Perm.REVIEW_SUBSIDIES,
+        Perm.VIEW_WORKLOAD,
+    },
+    Role.FINANCE: _OFFICIAL_READ | {Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.PAY_SUBSIDIES},
     Role.INSPECTOR: _OFFICIAL_READ | {Perm.VIEW_PEOPLE, Perm.ASSESS_INSTITUTIONS},
     Role.INSTITUTION_OPERATOR: frozenset(
         {
@@ -92,11 +117,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.VIEW_CATALOG,
             Perm.EDIT_OWN_INSTITUTION,
             Perm.ANNOUNCE_CLASSES,
+            Perm.APPLY_CLASSES,
         }
     ),
-    Role.EVALUATOR_OPERATOR: frozenset({Perm.VIEW_PEOPLE, Perm.VIEW_CATALOG}),
+    Role.EVALUATOR_OPERATOR: frozenset({Perm.VIEW_PEOPLE, Perm.VIEW_CATALOG, Perm.RECORD_CERTIFICATES}),
     Role.PLATFORM_OPERATOR: frozenset({Perm.VIEW_CATALOG}),
-    Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER}),
+    # A trainee may apply for their own subsidy (第十四条 个人申请).
+    Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.APPLY_CLASSES}),
 }
 
 

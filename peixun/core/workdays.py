@@ -73,3 +73,26 @@ def is_workday(day: dt.date) -> bool:
 
 def workdays_between(start: dt.date, end: dt.date) -> int:
     return WorkdayCalendar().between(start, end)
+
+
+# --- review clocks (第九、十一、十四条) -------------------------------------------------------------
+
+
+def clock_due(submitted_on: dt.date, limit: int, used: int = 0) -> dt.date:
+    """Due date of a review submitted (or resubmitted) on `submitted_on` with `used` working days
+    already spent before it was returned. A resubmission always gets at least one working day: the
+    reviewer cannot be overdue on the day the corrected file arrives."""
+    return add_workdays(submitted_on, max(limit - used, 1))
+
+
+def clock_used(submitted_on: dt.date, stopped_on: dt.date, used_before: int = 0) -> int:
+    """Working days spent when the clock stops (the application goes back to the applicant)."""
+    return used_before + workdays_between(submitted_on, stopped_on)
+
+
+def workdays_left(due: dt.date, today: dt.date) -> int:
+    """Working days from today to the due date; negative when overdue, 0 on the due day."""
+    calendar = WorkdayCalendar()
+    if due >= today:
+        return calendar.between(today, due)
+    return -calendar.between(due, today)

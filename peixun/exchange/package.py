@@ -37,7 +37,7 @@ from peixun.institutions.services import (
     import_institutions,
     import_teachers,
 )
-from peixun.training.models import Category, Enrollment, ExamResult, Lesson, TrainingClass
+from peixun.training.models import Category, ClassStatus, Enrollment, ExamResult, Lesson, TrainingClass
 
 CLASS_COLUMNS = PACKAGE_COLUMNS["classes.csv"]
 LESSON_COLUMNS = PACKAGE_COLUMNS["lessons.csv"]
@@ -161,7 +161,9 @@ def _import_classes(ctx: Context, rows: list[Row]) -> None:
     for values in parsed:
         cls = existing.get(values["code"])
         if cls is None:
-            new.append(TrainingClass(source=TrainingClass.Source.IMPORT, **values))
+            new.append(
+                TrainingClass(source=TrainingClass.Source.IMPORT, status=ClassStatus.IMPORTED, **values)
+            )
             continue
         if any(getattr(cls, f) != values[f] for f in fields):
             for f in fields:
