@@ -632,7 +632,10 @@ def class_hours(
     records."""
     rules = rules or counting_rules()
     lessons = lesson_shapes(training_class)
-    enrollments = Enrollment.objects.filter(training_class=training_class).select_related("person")
+    # Trainees taken off the roster (change request, confirmed finding) no longer count.
+    enrollments = Enrollment.objects.filter(
+        training_class=training_class, removed_at__isnull=True
+    ).select_related("person")
     if person is not None:
         enrollments = enrollments.filter(person=person)
     records, sessions = defaultdict(list), defaultdict(list)

@@ -6,4 +6,6 @@ app_name = "training"
 
 urlpatterns = [
     path("", views.class_list, name="classes"),
+    # placeholder until the detail page lands (the lifecycle pages replace it)
+    path("<int:pk>/", views.class_list, name="detail"),
 ]
