@@ -544,6 +544,10 @@ def opening_checks(training_class: TrainingClass, *, run_rules: bool = True) -> 
             f"职业（工种）{c.occupation_code} {c.occupation_name}（{c.get_level_display()}、{c.get_training_type_display()}）"
             f"不在{c.start_date}有效的补贴目录中（第七条）"
         )
+    elif Decimal(c.total_hours) < match.entry.min_hours:
+        catalog.append(
+            f"总课时{_hours(c.total_hours)}少于补贴目录规定的最低课时{match.entry.min_hours}（{match.catalog.title}）"
+        )
     try:
         institution_check_may_open_class(
             institution=c.institution, start_date=c.start_date, occupation_code=c.occupation_code
@@ -1151,3 +1155,40 @@ def completion_approve(
 def plan_totals(training_class: TrainingClass) -> dict:
     agg = training_class.lessons.aggregate(total=Sum("hours"))
     return {"lesson_total": agg["total"] or Decimal(0)}
+
+
+# --- deadlines ---------------------------------------------------------------------------------------
+
+
+def deadline_reminders(today: dt.date | None = None) -> int:
+    """Remind reviewers of reviews due within a working day and escalate overdue ones to the city
+    (第九条). Each reminder is sent once per review and due date. Returns the messages queued."""
+    from peixun.core.workdays import workdays_left
+
+    today = today or timezone.localdate()
+    sent = 0
+    with transaction.atomic():
+        for review in Review.objects.filter(state=Review.State.PENDING).select_related(
+            "training_class__area"
+        ):
+            c = review.training_class
+            left = workdays_left(review.due_date, today)
+            if left < 0:
+                notify(
+                    officials_over(c.area, REVIEW_ROLES + ESCALATION_ROLES),
+                    title=f"逾期：{c.code} {c.occupation_name}的{review.get_stage_display()}已超过期限（{review.due_date}）",
+                    url=_class_url(c),
+                    level="danger",
+                    dedupe_key=f"overdue:review:{review.pk}:{review.due_date}",
+                )
+                sent += 1
+            elif left <= 1:
+                notify(
+                    officials_over(c.area, REVIEW_ROLES),
+                    title=f"即将到期：{c.code} {c.occupation_name}的{review.get_stage_display()}须于{review.due_date}前办结",
+                    url=_class_url(c),
+                    level="warning",
+                    dedupe_key=f"due:review:{review.pk}:{review.due_date}",
+                )
+                sent += 1
+    return sent

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from peixun.accounts.roles import Perm, Role, has_perm
+from peixun.inbox.services import unread_count
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ DEVICE_ROLES = frozenset(
 PLATFORM_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.PLATFORM_OPERATOR})
 
 MENU: list[tuple[str, list[MenuItem]]] = [
-    ("工作台", [MenuItem("待办事项", "home", "inbox")]),
+    ("工作台", [MenuItem("待办事项", "home", "inbox"), MenuItem("站内消息", "inbox:inbox", "bell")]),
     (
         "基础信息",
         [
@@ -127,4 +128,5 @@ def navigation(request):
         "menu": menu_for(user),
         "current_url_name": match.view_name if match else "",
         "role_label": Role(user.role).label if user.role else "",
+        "unread_messages": unread_count(user),
     }

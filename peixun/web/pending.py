@@ -8,13 +8,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from peixun.accounts.models import User
-from peixun.accounts.roles import Perm, has_perm
+from peixun.accounts.roles import Perm, Role, has_perm
 from peixun.accounts.scope import restrict
+from peixun.core.errors import CalendarMissing
 from peixun.core.models import CalendarYear
+from peixun.core.workdays import WorkdayCalendar
+from peixun.training.models import ChangeRequest, ClassStatus, Review, TrainingClass
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,105 @@ def locked_accounts(user: User) -> list[PendingItem]:
         )
         for u in locked[:50]
     ]
+
+
+# --- the class lifecycle (第八-十一条) ------------------------------------------------------------------
+
+
+def _days_left(calendar: WorkdayCalendar, due: dt.date, today: dt.date) -> int:
+    return calendar.between(today, due) if due >= today else -calendar.between(due, today)
+
+
+def _deadline_urgency(days_left: int) -> str:
+    return "danger" if days_left < 0 else "warning" if days_left <= 1 else "info"
+
+
+def _deadline_text(days_left: int) -> str:
+    if days_left < 0:
+        return f"已逾期{-days_left}个工作日"
+    return "今天到期" if days_left == 0 else f"剩余{days_left}个工作日"
+
+
+@register
+def class_reviews(user: User) -> list[PendingItem]:
+    """Reviewers see what waits for them with its legal deadline; the city sees what is overdue in its
+    counties (escalation, 第九条)."""
+    if not has_perm(user, Perm.REVIEW_CLASSES):
+        return []
+    today = timezone.localdate()
+    calendar = WorkdayCalendar()
+    reviews = restrict(
+        Review.objects.filter(state=Review.State.PENDING).select_related("training_class__institution"), user
+    ).order_by("due_date")
+    escalated_only = user.role == Role.CITY_ADMIN
+    items = []
+    for review in reviews[:200]:
+        try:
+            left = _days_left(calendar, review.due_date, today)
+        except CalendarMissing:
+            left = 0
+        if escalated_only and left >= 0:
+            continue
+        c = review.training_class
+        prefix = "逾期督办：" if escalated_only else ""
+        items.append(
+            PendingItem(
+                category=review.get_stage_display(),
+                title=f"{prefix}{c.code} {c.institution.name} {c.occupation_name}（{_deadline_text(left)}）",
+                url=reverse("training:detail", args=[c.pk]),
+                due=review.due_date,
+                urgency=_deadline_urgency(left),
+            )
+        )
+    changes = restrict(
+        ChangeRequest.objects.filter(state=ChangeRequest.State.PENDING).select_related("training_class"), user
+    )
+    if not escalated_only:
+        items += [
+            PendingItem(
+                category="变更申请",
+                title=f"{r.training_class.code}：{r.summary}",
+                url=reverse("training:detail", args=[r.training_class_id]) + "?tab=changes",
+                urgency="warning",
+            )
+            for r in changes[:100]
+        ]
+    return items
+
+
+@register
+def class_applications(user: User) -> list[PendingItem]:
+    """The institution's own classes that need its next step."""
+    if not has_perm(user, Perm.APPLY_CLASSES) or user.organisation_id is None:
+        return []
+    today = timezone.localdate()
+    classes = TrainingClass.objects.filter(
+        institution__organisation_id=user.organisation_id,
+        status__in=[
+            ClassStatus.DRAFT,
+            ClassStatus.OPENING_RETURNED,
+            ClassStatus.COMPLETION_RETURNED,
+            ClassStatus.APPROVED,
+        ],
+    ).annotate(last_lesson=Max("lessons__date"))
+    items = []
+    for c in classes[:200]:
+        url = reverse("training:detail", args=[c.pk])
+        if c.status == ClassStatus.DRAFT:
+            items.append(PendingItem("开班申请", f"{c.code} {c.occupation_name}：草稿，完成后提交审核", url))
+        elif c.status in (ClassStatus.OPENING_RETURNED, ClassStatus.COMPLETION_RETURNED):
+            items.append(
+                PendingItem(
+                    "退回补正",
+                    f"{c.code} {c.occupation_name}：{c.get_status_display()}，请按告知事项补正",
+                    url,
+                    urgency="warning",
+                )
+            )
+        elif c.last_lesson and c.last_lesson < today:
+            items.append(
+                PendingItem(
+                    "结业", f"{c.code} {c.occupation_name}：课程已结束，请录入考试成绩并申请结业", url
+                )
+            )
+    return items
