@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.catalog.models import Level
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import EvaluationBody
@@ -105,6 +106,15 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def level_display(self) -> str:
+        """The level in words (四级/中级工); "" when the certificate names none."""
+        return str(Level(self.level).label) if self.level in Level.values else self.level
+
+    @property
+    def issued_by_peixun(self) -> bool:
+        return self.kind in self.ISSUED_BY_PEIXUN
 
 
 class CertificateCounter(models.Model):

@@ -60,6 +60,9 @@ ACTION_LABELS = {
     "crosscheck.run": "运行实名核查",
     "finding.confirmed": "确认问题线索",
     "finding.dismissed": "排除问题线索",
+    "certificate.issued": "编号发放证书",
+    "certificate.revoked": "撤销证书",
+    "certificate.recorded": "登记评价机构证书",
 }
 
 FIELD_LABELS = {
@@ -99,6 +102,13 @@ FIELD_LABELS = {
     "occupation": "职业",
     "level": "等级",
     "contact_phone": "联系电话",
+    "number": "证书编号",
+    "numbers": "证书编号",
+    "count": "张数",
+    "issued_on": "发证日期",
+    "issuer": "编号机关区划",
+    "holder": "持证人",
+    "evaluation_body": "评价机构",
 }
 
 
