@@ -132,3 +132,7 @@ from peixun.intake.services import IntakeAuthError  # noqa: E402
 
 api.add_exception_handler(IntakeAuthError, on_intake_auth_error)
 api.add_router("/v1", intake_router)
+
+from peixun.training.api import class_router  # noqa: E402
+
+api.add_router("/v1", class_router)

@@ -385,3 +385,26 @@ def test_withdrawing_a_draft(life):
     assert klass.status == ClassStatus.WITHDRAWN
     with pytest.raises(TransitionError):
         services.opening_submit(training_class=klass, actor=life.operator)
+
+
+# --- the clock arithmetic (rules.md, one place: core/workdays.py) --------------------------------
+
+
+def test_clock_due_dates_follow_the_calendar_examples_of_rules_md(reference_data):
+    """第九条 5个工作日 over 国庆 and 第十一条 3个工作日 over 春节, as rules.md spells them out."""
+    from peixun.core.workdays import clock_due
+
+    assert clock_due(dt.date(2026, 9, 28), 5) == dt.date(2026, 10, 10)  # the 调休 Saturday
+    assert clock_due(dt.date(2026, 2, 13), 3) == dt.date(2026, 2, 25)
+
+
+def test_a_stopped_clock_keeps_the_days_used_and_a_resubmission_gets_at_least_one_day(reference_data):
+    from peixun.core.workdays import clock_due, clock_used, workdays_left
+
+    used = clock_used(dt.date(2026, 9, 28), dt.date(2026, 9, 30))  # Tue and Wed
+    assert used == 2
+    assert clock_due(dt.date(2026, 10, 12), 5, used) == dt.date(2026, 10, 15)
+    assert clock_due(dt.date(2026, 10, 12), 5, 5) == dt.date(2026, 10, 13)  # never zero days
+    assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 12)) == 3
+    assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 15)) == 0
+    assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 19)) == -2
