@@ -62,6 +62,8 @@ MENU: list[tuple[str, list[MenuItem]]] = [
             MenuItem("考勤设备", "intake:devices", "fingerprint", roles=DEVICE_ROLES),
             MenuItem("线上培训平台", "intake:platforms", "laptop", roles=PLATFORM_ROLES),
             MenuItem("我的培训", "attendance:my", "journal-bookmark", roles=frozenset({Role.TRAINEE})),
+            MenuItem("证书", "certificates:list", "patch-check", perm=Perm.VIEW_PEOPLE),
+            MenuItem("登记评价机构证书", "certificates:record", "award", perm=Perm.RECORD_CERTIFICATES),
         ],
     ),
     (

@@ -215,6 +215,9 @@ def seed_demo(*, seed: int = 2026) -> list[DemoLogin]:
             )
         logins.append(DemoLogin("trainee_demo", Role.TRAINEE.label, first_trainee.name, "—"))
     seed_training_data(seed=seed)
+    from .demo_lifecycle import seed_lifecycle
+
+    seed_lifecycle(seed=seed, make_id_number=make_id_number, make_name=make_name)
     return logins
 
 
