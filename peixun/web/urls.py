@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import archive, views, workload
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,8 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/<int:user_id>/unlock/", views.user_unlock, name="user_unlock"),
     path("healthz", views.healthz, name="healthz"),
+    # 培训档案 (第二十三条); "classes/" is shared with the training app, whose routes come first
+    path("classes/<int:pk>/archive/", archive.class_archive, name="class_archive"),
+    path("classes/<int:pk>/archive.zip", archive.class_archive_zip, name="class_archive_zip"),
+    path("workload/", workload.workload, name="workload"),
 ]
