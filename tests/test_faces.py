@@ -458,3 +458,31 @@ def test_the_tolerance_boundary_is_inclusive_for_shared_and_exclusive_for_mismat
     i, j, distance = services._close_pairs(vectors, np.arange(3), person, 0.5)
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 1), (1, 2)]
     assert distance[0] == 0.5
+
+
+def test_both_check_paths_store_the_face_findings(s):
+    """第十九条 人脸识别 / 第二十二条 冒名顶替: the interactive run of one class and the province-wide run
+    store FACE_MISMATCH and FACE_SHARED like every other rule, and agree."""
+    from peixun.checks.run import crosscheck_run
+
+    s.enrolment_photo(s.li_ming, astronaut_png())
+    s.enrolment_photo(s.chen_jing, astronaut_jpeg())
+    s.checkin(s.li_ming, s.class_a, cameraman_jpeg())
+    crosscheck_run(class_ids=[s.class_a.pk])
+    face_rules = ("FACE_MISMATCH", "FACE_SHARED")
+    one_class = set(
+        Finding.objects.filter(rule_code__in=face_rules, is_current=True).values_list(
+            "rule_code", "training_class__code", "person_id"
+        )
+    )
+    assert one_class == {
+        ("FACE_MISMATCH", "HX2026-0301", s.li_ming.pk),
+        ("FACE_SHARED", "HX2026-0301", s.li_ming.pk),
+    }
+    crosscheck_run()
+    everywhere = set(
+        Finding.objects.filter(rule_code__in=face_rules, is_current=True).values_list(
+            "rule_code", "training_class__code", "person_id"
+        )
+    )
+    assert everywhere == one_class | {("FACE_SHARED", "QC2026-0302", s.chen_jing.pk)}
