@@ -408,3 +408,11 @@ def test_a_stopped_clock_keeps_the_days_used_and_a_resubmission_gets_at_least_on
     assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 12)) == 3
     assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 15)) == 0
     assert workdays_left(dt.date(2026, 10, 15), dt.date(2026, 10, 19)) == -2
+
+
+def test_the_decision_records_the_working_days_the_review_took(life, world, clock):
+    """第九条: submitted Mon 11-02, approved Thu 11-05 → 3 working days used of 5."""
+    klass = submitted(life)
+    clock.travel(dt.date(2026, 11, 5))
+    review = services.opening_approve(training_class=klass, actor=world.xincheng_reviewer)
+    assert (review.workdays_used, review.limit_workdays) == (3, 5)

@@ -857,7 +857,9 @@ def _decide(training_class, actor, move: str, reason: str, *, extra=None, on_app
         before = _move(locked, move, actor)
         review.state = Review.State.APPROVED if approving else Review.State.REJECTED
         review.decided_at, review.decided_by, review.decision_reason = now, actor, reason.strip()
-        fields = ["state", "decided_at", "decided_by", "decision_reason"]
+        # The working days the whole review took, over every round (may exceed the limit when overdue).
+        review.workdays_used = clock_used(review.submitted_on, timezone.localdate(now), review.workdays_used)
+        fields = ["state", "decided_at", "decided_by", "decision_reason", "workdays_used"]
         for name, value in (extra or {}).items():
             setattr(review, name, value)
             fields.append(name)

@@ -87,6 +87,7 @@ MENU: list[tuple[str, list[MenuItem]]] = [
             ),
             MenuItem("机构风险", "checks:risk", "graph-up", perm=Perm.VIEW_PEOPLE, roles=FINDING_ROLES),
             MenuItem("数据交换", "exchange:home", "arrow-left-right", perm=Perm.IMPORT_DATA),
+            MenuItem("审核时效", "workload", "stopwatch", perm=Perm.VIEW_WORKLOAD),
         ],
     ),
     (
