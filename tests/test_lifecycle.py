@@ -113,7 +113,9 @@ def test_a_block_finding_on_the_roster_stops_submission(life, world):
     )
     with pytest.raises(TransitionError) as refused:
         services.opening_submit(training_class=klass, actor=life.operator)
-    assert "AGE_UNDER_16" in refused.value.message
+    assert "AGE_UNDER_16，王小虎 150102********" in refused.value.message
+    # The refusal rolls back the submission, not the findings: the 问题线索 page shows them.
+    assert Finding.objects.filter(training_class=klass, rule_code="AGE_UNDER_16", status="OPEN").count() == 1
 
 
 # --- review (第九条) --------------------------------------------------------------------------------
@@ -416,3 +418,24 @@ def test_the_decision_records_the_working_days_the_review_took(life, world, cloc
     clock.travel(dt.date(2026, 11, 5))
     review = services.opening_approve(training_class=klass, actor=world.xincheng_reviewer)
     assert (review.workdays_used, review.limit_workdays) == (3, 5)
+
+
+def test_the_reviewer_sees_the_start_date_check_as_it_was_on_submission(life, clock):
+    """第八条 开展培训前申请: judged on the day of submission, not on the day the reviewer looks."""
+    klass = submitted(life)
+    clock.travel(START + dt.timedelta(days=1))
+    problems = services.all_problems(services.opening_checks(klass, run_rules=False))
+    assert not any("须晚于提交申请之日" in p for p in problems)
+
+
+def test_a_malformed_lesson_move_is_a_clear_error(life):
+    klass = approved(life)
+    lesson = klass.lessons.first()
+    with pytest.raises(PeixunError, match="请填写调整后的日期"):
+        services.change_request_create(
+            training_class=klass,
+            actor=life.operator,
+            kind=ChangeRequest.Kind.MOVE_LESSON,
+            payload={"lesson": lesson.pk, "date": "明天", "start_time": "08:00"},
+            reason="调课",
+        )

@@ -973,11 +973,20 @@ def test_the_application_list_is_scoped(client, setup):
         (setup.finance, True),
         (setup.world.huimin_reviewer, False),
         (setup.world.inst_b_operator, False),
-        (setup.world.trainee, False),  # an institution application is not his to see
+        (setup.world.inst_b_operator, False),
     ):
         response = login(client, user).get(reverse("subsidies:applications"))
         assert response.status_code == 200
         assert (app.code in response.content.decode()) is sees, user
+
+
+def test_a_trainee_sees_only_their_own_line_of_an_institution_application(client, setup):
+    """第十四条: the trainee follows the subsidy applied for on their behalf, and nobody else's."""
+    app = setup.apply()
+    page = login(client, setup.world.trainee).get(reverse("subsidies:applications")).content.decode()
+    mine = page.split('id="my-subsidies"', 1)[1].split("</table>", 1)[0]
+    assert app.code in mine and "待审核" in mine
+    assert setup.world.chen_jing.name not in page
 
 
 def test_a_foreign_application_is_a_404(client, setup):

@@ -291,7 +291,8 @@ def sheet_pdf(request, pk: int):
 def _enrollment(request, pk: int, public_id) -> Enrollment:
     """The roster row, fetched through the scope helper (a trainee reaches only their own)."""
     return get_scoped_or_404(
-        Enrollment.objects.select_related(
+        # Trainees taken off the roster no longer have hours here (their record stays in the archive).
+        Enrollment.objects.filter(removed_at__isnull=True).select_related(
             "person", "training_class", *(f"training_class__{x}" for x in CLASS_RELATED)
         ),
         request.user,
@@ -378,9 +379,13 @@ def my(request):
     if user.role != Role.TRAINEE or not user.person_id:
         raise Http404("页面不存在")
     rules = services.counting_rules()
-    enrollments = restrict(
-        Enrollment.objects.select_related("person", "training_class", "training_class__institution"), user
-    ).order_by("-training_class__start_date")
+    enrollments = (
+        restrict(
+            Enrollment.objects.select_related("person", "training_class", "training_class__institution"), user
+        )
+        .filter(removed_at__isnull=True)
+        .order_by("-training_class__start_date")
+    )
     exams = {
         x.training_class_id: x
         for x in ExamResult.objects.filter(

@@ -170,6 +170,17 @@ def application_list(request):
             "q": q,
             "applicable": _applicable(user),
             "may_apply": has_perm(user, Perm.APPLY_CLASSES),
+            # A trainee also sees the subsidy their institution applied for on their behalf.
+            "my_lines": (
+                restrict(
+                    SubsidyLine.objects.select_related(
+                        "application__training_class", "application__institution", "certificate"
+                    ),
+                    user,
+                ).order_by("-application__submitted_at")
+                if user.role == Role.TRAINEE
+                else None
+            ),
         },
     )
 

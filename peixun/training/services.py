@@ -17,6 +17,7 @@ from peixun.accounts.roles import Role
 from peixun.accounts.services import person_register
 from peixun.attendance.services import class_hours, counting_rules
 from peixun.catalog.services import catalog_lookup
+from peixun.checks.catalog import RULES
 from peixun.checks.run import crosscheck_run
 from peixun.checks.services import open_blocking_findings
 from peixun.core.audit import audit_record
@@ -515,7 +516,10 @@ def opening_checks(training_class: TrainingClass, *, run_rules: bool = True) -> 
     checks: list[Check] = []
 
     basics = []
-    if c.start_date <= timezone.localdate():
+    # Judged on the day of submission: once submitted, the reviewer sees the check as it was then.
+    opening = None if c.status in EDITABLE else c.reviews.filter(stage=Review.Stage.OPENING).first()
+    as_of = opening.submitted_on if opening else timezone.localdate()
+    if c.start_date <= as_of:
         basics.append(f"开班日期{c.start_date}须晚于提交申请之日（第八条：开展培训前提出申请）")
     if not c.site_address:
         basics.append("未填写培训地点")
@@ -642,9 +646,12 @@ def _blocking_problems(training_class: TrainingClass, *, run_rules: bool) -> lis
     """Run the rule catalog on this class (the interactive path) and list its open BLOCK findings."""
     if run_rules:
         crosscheck_run(class_ids=[training_class.pk])
+    found = open_blocking_findings(training_class).select_related("person").order_by("rule_code", "id")
     return [
-        f"{f.rule_code}：{f.evidence}"
-        for f in open_blocking_findings(training_class).select_related("person").order_by("rule_code", "id")
+        f"{RULES[f.rule_code].title}（{f.rule_code}"
+        + (f"，{f.person.name} {f.person.id_masked}" if f.person_id else "")
+        + f"）：{f.evidence}"
+        for f in found
     ]
 
 
@@ -733,9 +740,21 @@ def _submit(training_class: TrainingClass, actor, move: str, stage: str, problem
 def opening_submit(*, training_class: TrainingClass, actor) -> Review:
     """提交开班申请 (first time or after correction). Refused with every problem the checks found."""
     move = "resubmit" if training_class.status == ClassStatus.OPENING_RETURNED else "submit"
+    _check_rules_first(training_class, actor)
     return _submit(
-        training_class, actor, move, Review.Stage.OPENING, lambda c: all_problems(opening_checks(c))
+        training_class,
+        actor,
+        move,
+        Review.Stage.OPENING,
+        lambda c: all_problems(opening_checks(c, run_rules=False)),
     )
+
+
+def _check_rules_first(training_class: TrainingClass, actor) -> None:
+    """Run the rule catalog for the class in its own transaction before the submission's: the
+    findings must stay stored (for the 问题线索 page) even when the submission is then refused."""
+    _require_institution(actor, training_class)
+    crosscheck_run(class_ids=[training_class.pk])
 
 
 def class_withdraw(*, training_class: TrainingClass, actor, reason: str = "") -> None:
@@ -956,8 +975,12 @@ def _change_summary(c: TrainingClass, kind: str, payload: dict) -> str:
         lesson = c.lessons.filter(pk=payload.get("lesson")).first()
         if lesson is None:
             raise PeixunError("请选择要调整的课程")
-        new_date = dt.date.fromisoformat(payload["date"])
-        start, end = dt.time.fromisoformat(payload["start_time"]), dt.time.fromisoformat(payload["end_time"])
+        try:
+            new_date = dt.date.fromisoformat(str(payload["date"]))
+            start = dt.time.fromisoformat(str(payload["start_time"]))
+            end = dt.time.fromisoformat(str(payload["end_time"]))
+        except (KeyError, ValueError) as exc:
+            raise PeixunError("请填写调整后的日期（YYYY-MM-DD）和开始、结束时间（HH:MM）") from exc
         if end <= start:
             raise PeixunError("结束时间须晚于开始时间")
         minutes = (
@@ -1116,8 +1139,10 @@ def completion_submit(*, training_class: TrainingClass, actor) -> Review:
 
     def problems(c):
         found = all_problems(completion_checks(c))
-        found += _blocking_problems(c, run_rules=True)
+        found += _blocking_problems(c, run_rules=False)
         return found
+
+    _check_rules_first(training_class, actor)
 
     return _submit(training_class, actor, move, Review.Stage.COMPLETION, problems)
 

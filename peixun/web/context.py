@@ -67,6 +67,20 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         ],
     ),
     (
+        "补贴",
+        [
+            MenuItem(
+                "补贴申请",
+                "subsidies:applications",
+                "cash-coin",
+                perm=Perm.VIEW_PEOPLE,
+                roles=FINDING_ROLES | {Role.TRAINEE},
+            ),
+            MenuItem("公示异议", "subsidies:objections", "chat-left-dots", perm=Perm.REVIEW_SUBSIDIES),
+            MenuItem("补贴拨付", "subsidies:payments", "bank", perm=Perm.PAY_SUBSIDIES),
+        ],
+    ),
+    (
         "目录与需求",
         [
             MenuItem("补贴目录", "catalog:list", "journal-text", perm=Perm.VIEW_CATALOG),

@@ -82,7 +82,7 @@ def _seed(institution, operator, reviewer, rng, make_id_number, make_name) -> li
             )
         return found
 
-    def draft(start, occupation, name, level="5", trainees=4):
+    def draft(start, occupation, name, level="5", trainees=4, extra=()):
         match = catalog_lookup(
             occupation_code=occupation,
             level=level,
@@ -145,6 +145,15 @@ def _seed(institution, operator, reviewer, rng, make_id_number, make_name) -> li
                 ),
                 phone=f"139{rng.randrange(10**7, 10**8)}",
             )
+        for person in extra:
+            services.roster_add(
+                training_class=klass,
+                actor=operator,
+                id_number=person.reveal_id_number(),
+                name=person.name,
+                category="RURAL_MIGRANT",
+                phone=person.phone,
+            )
         for kind in (ClassDocument.Kind.INSTITUTION_UNDERTAKING, ClassDocument.Kind.TRAINEE_UNDERTAKING):
             services.document_upload(
                 training_class=klass,
@@ -184,13 +193,13 @@ def _seed(institution, operator, reviewer, rng, make_id_number, make_name) -> li
     def trained_and_examined(klass, end_day: dt.date):
         with on(end_day + dt.timedelta(days=1), 9):
             attend(klass, end_day + dt.timedelta(days=1))
-            for n, enrollment in enumerate(klass.enrollments.all()):
+            for n, enrollment in enumerate(klass.enrollments.order_by("pk")):
                 services.exam_record(
                     enrollment=enrollment,
                     actor=operator,
                     exam_date=end_day + dt.timedelta(days=1),
                     score=Decimal(rng.randint(62, 96)),
-                    passed=n != 3,  # one trainee fails the exam: no certificate, no subsidy
+                    passed=n != 1,  # one trainee fails the exam: no certificate, no subsidy
                 )
 
     # 1. 草稿
@@ -265,16 +274,20 @@ def _seed(institution, operator, reviewer, rng, make_id_number, make_name) -> li
                     actor=reviewer,
                     deficiencies=["考试成绩单缺少监考人员签字", "请补充结业考试现场照片"],
                 )
-    # 9-11. 已结业 with certificates (subsidy steps follow in seed_subsidies)
+    # 9-12. 已结业 with certificates, then the subsidy in four of its states
     completed = []
     for offset, occupation, name in (
         (75, "4-03-02-01", "中式烹调师"),
         (105, "4-10-01-03", "育婴员"),
         (135, "4-03-02-02", "中式面点师"),
+        (165, "4-10-01-06", "家政服务员"),
     ):
         start = weekdays(today - dt.timedelta(days=offset), 1)[0]
+        # The demo trainee is in the newest completed class: 我的培训 shows a certificate and a subsidy.
+        demo_trainee = User.objects.filter(username="trainee_demo").select_related("person").first()
+        extra = [demo_trainee.person] if offset == 75 and demo_trainee and demo_trainee.person else []
         with on(start - dt.timedelta(days=20)):
-            klass = draft(start, occupation, name)
+            klass = draft(start, occupation, name, trainees=3 if extra else 4, extra=extra)
         submit_and_approve(klass, start - dt.timedelta(days=19), start - dt.timedelta(days=17))
         trained_and_examined(klass, klass.end_date)
         with on(klass.end_date + dt.timedelta(days=3)):
@@ -290,4 +303,67 @@ def _seed(institution, operator, reviewer, rng, make_id_number, make_name) -> li
                 onsite_check="培训期间现场抽查1次，在训人数与考勤一致",
             )
         completed.append(klass)
+    _subsidies(completed, operator, reviewer, today)
     return made
+
+
+def _subsidies(completed, operator, reviewer, today) -> None:
+    """D (oldest) paid; C payable; B in 公示 with an objection; A (newest) waiting for review."""
+    from peixun.subsidies.models import Payment, SubsidyLine
+    from peixun.subsidies.services import (
+        notices_close,
+        objection_lodge,
+        payment_record,
+        subsidy_apply,
+        subsidy_approve,
+    )
+
+    finance = User.objects.filter(username="xincheng_finance").first()
+    a, b, c, d = completed
+    account = {
+        "payee_name": INSTITUTION,
+        "payee_account": "1502 0211 0900 0123 456",
+        "payee_bank": "中国工商银行呼和浩特新华支行",
+    }
+
+    def apply(klass, day):
+        with on(day):
+            return subsidy_apply(training_class=klass, actor=operator, **account).application
+
+    def approve(application, day):
+        with on(day, 15):
+            subsidy_approve(application=application, actor=reviewer, reason="经审核，符合补贴条件")
+
+    for klass in (d, c):
+        application = apply(klass, klass.end_date + dt.timedelta(days=10))
+        approve(application, klass.end_date + dt.timedelta(days=13))
+        application.refresh_from_db()
+        notices_close(today=application.notice_end + dt.timedelta(days=1))
+        if klass is d and finance is not None:
+            paid_on = application.notice_end + dt.timedelta(days=4)
+            lines = list(application.lines.filter(status=SubsidyLine.Status.PAYABLE))
+            with on(paid_on, 11):
+                payment_record(
+                    application=application,
+                    lines=lines,
+                    actor=finance,
+                    payee_kind=Payment.PayeeKind.INSTITUTION_ACCOUNT,
+                    payee_name=account["payee_name"],
+                    payee_account=account["payee_account"],
+                    voucher_no=f"NMCZ{paid_on:%Y%m%d}0017",
+                    paid_on=paid_on,
+                    amount=sum((line.amount for line in lines), Decimal(0)),
+                    outcome=Payment.Outcome.PAID,
+                )
+    application = apply(b, today - dt.timedelta(days=9))
+    approve(application, today - dt.timedelta(days=2))
+    line = application.lines.filter(status=SubsidyLine.Status.NOTICE).first()
+    if line is not None:
+        with on(today, 9):
+            objection_lodge(
+                line=line,
+                name="刘女士",
+                phone="13904710000",
+                content="该学员培训期间在外地务工，未实际参加培训，请核实。",
+            )
+    apply(a, today - dt.timedelta(days=2))
