@@ -680,6 +680,33 @@ def test_payment_is_refused_when_the_certificate_was_revoked_after_notice(setup)
         setup.pay(app)
 
 
+def test_a_reviewer_stops_the_payment_of_a_revoked_certificate_and_the_rest_is_paid(setup, client):
+    """凡补必进、不进不补: a line whose certificate was revoked after 公示 is refused with its reason;
+    the finance officer pays the others. Finance cannot stop a line, and a paid line cannot be stopped."""
+    from peixun.subsidies.services import line_stop
+
+    app = setup.payable()
+    li, chen = setup.line(app, setup.li_ming), setup.line(app, setup.chen_jing)
+    Certificate.objects.filter(pk=setup.li_cert.pk).update(
+        revoked_at=timezone.now(), revoked_reason="冒名顶替"
+    )
+    with pytest.raises(PermissionDeniedError):
+        line_stop(line=li, actor=setup.finance, reason="证书已撤销")
+    with pytest.raises(PeixunError, match="理由"):
+        line_stop(line=li, actor=setup.world.xincheng_reviewer, reason=" ")
+    client.force_login(setup.world.xincheng_reviewer)
+    page = client.get(reverse("subsidies:application_detail", args=[app.pk])).content.decode()
+    assert reverse("subsidies:line_stop", args=[li.pk]) in page
+    client.post(reverse("subsidies:line_stop", args=[li.pk]), {"reason": "证书已撤销（冒名顶替）"})
+    li.refresh_from_db()
+    assert li.status == SubsidyLine.Status.REFUSED and li.problems == "停止拨付：证书已撤销（冒名顶替）"
+    setup.pay(app, lines=[chen], amount=chen.amount)
+    chen.refresh_from_db()
+    assert chen.status == SubsidyLine.Status.PAID
+    with pytest.raises(TransitionError, match="不能“停止拨付”"):
+        line_stop(line=chen, actor=setup.world.xincheng_reviewer, reason="事后发现问题")
+
+
 def test_the_amount_must_equal_the_sum_of_the_chosen_subsidies(setup):
     app = setup.payable()
     with pytest.raises(PeixunError, match="与所选2人补贴合计¥3,000.00不符"):

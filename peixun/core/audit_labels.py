@@ -5,6 +5,7 @@ An action not listed here shows its code: add its name when adding the action.
 
 ACTION_LABELS = {
     "class.created": "创建开班申请",
+    "subsidy.line_stopped": "停止拨付",
     "class.archive.exported": "导出培训档案",
     "class.updated": "修改开班申请",
     "class.roster.added": "花名册增加学员",

@@ -712,6 +712,41 @@ def objection_decide(*, objection: Objection, actor, upheld: bool, reason: str) 
     return objection
 
 
+def line_stop(*, line: SubsidyLine, actor, reason: str) -> SubsidyLine:
+    """停止拨付: a line approved but not yet paid is refused when its certificate is revoked or a
+    violation comes to light before payment (凡补必进、不进不补 — nothing unpaid is beyond recall)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PeixunError("请填写停止拨付的理由")
+    move = line_move("stop")
+    with transaction.atomic():
+        app = _lock(line.application_id)
+        locked = SubsidyLine.objects.select_for_update(of=("self",)).select_related("person").get(pk=line.pk)
+        if not acts_as(actor, app, Actor.REVIEWER):
+            raise PermissionDeniedError("无权停止拨付")
+        if locked.status not in move.source:
+            raise TransitionError(f"该明细当前为“{locked.get_status_display()}”，不能“{move.label}”")
+        before = {"line_status": locked.status}
+        locked.status, locked.problems = move.target, f"停止拨付：{reason}"
+        locked.save(update_fields=["status", "problems"])
+        _audit(
+            actor,
+            "subsidy.line_stopped",
+            app,
+            before=before,
+            after={"line_status": locked.status, "trainee": who(locked.person), "reason": reason},
+        )
+        _close_if_done(app, timezone.localdate())
+        notify(
+            applicant_users(app),
+            title=f"补贴申请{app.code}中{locked.person.name}的补贴已停止拨付",
+            body=reason,
+            url=application_url(app),
+            level=Notification.Level.WARNING,
+        )
+    return locked
+
+
 @dataclass(frozen=True)
 class CloseResult:
     lines_payable: int

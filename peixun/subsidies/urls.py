@@ -7,6 +7,7 @@ app_name = "subsidies"
 urlpatterns = [
     path("", views.application_list, name="applications"),
     path("<int:pk>/", views.application_detail, name="application_detail"),
+    path("lines/<int:pk>/stop/", views.line_stop_view, name="line_stop"),
     path("<int:pk>/<slug:name>/", views.application_move_view, name="application_move"),
     path("classes/<int:class_pk>/apply/", views.application_apply, name="apply"),
     path("objections/", views.objection_list, name="objections"),

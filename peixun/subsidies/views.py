@@ -40,6 +40,7 @@ from .pending import deadline, deadline_text
 from .services import (
     PAYEE_FOR,
     eligibility_params,
+    line_stop,
     notices_close,
     objection_decide,
     objection_lodge,
@@ -53,7 +54,7 @@ from .services import (
     subsidy_return,
     subsidy_withdraw,
 )
-from .workflow import PAGE_MOVES, Actor, acts_as, application_move, moves_for
+from .workflow import PAGE_MOVES, Actor, acts_as, application_move, line_move, moves_for
 
 A = SubsidyApplication.Status
 L = SubsidyLine.Status
@@ -238,6 +239,7 @@ def application_detail(request, pk: int):
             "lines": lines,
             "moves": moves_for(user, app),
             "reviewer": reviewer,
+            "stoppable": line_move("stop").source,
             "objections": Objection.objects.filter(line__application=app).select_related("line__person")
             if reviewer
             else [],
@@ -652,3 +654,16 @@ def public_objection_thanks(request):
         "subsidies/public_objection_thanks.html",
         {"number": number, "today": timezone.localdate(), "nav": "subsidy_notices"},
     )
+
+
+@require_perm(Perm.REVIEW_SUBSIDIES)
+@require_http_methods(["POST"])
+def line_stop_view(request, pk: int):
+    """停止拨付 one line (certificate revoked, violation found before payment)."""
+    line = get_scoped_or_404(SubsidyLine.objects.select_related("application"), request.user, pk=pk)
+    try:
+        line_stop(line=line, actor=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, f"已停止拨付：{line.person.name}")
+    except PeixunError as exc:
+        messages.error(request, exc.message)
+    return redirect("subsidies:application_detail", pk=line.application_id)

@@ -115,6 +115,14 @@ LINE_MOVES: tuple[Move, ...] = (
         "公示期已满，且该明细没有未处理的异议",
     ),
     Move(
+        "stop",
+        "停止拨付",
+        frozenset({L.NOTICE, L.SUSPENDED, L.PAYABLE}),
+        L.REFUSED,
+        Actor.REVIEWER,
+        "拨付前发现证书撤销或违规，填写理由",
+    ),
+    Move(
         "pay",
         "拨付成功",
         frozenset({L.PAYABLE}),
