@@ -439,3 +439,36 @@ def test_a_malformed_lesson_move_is_a_clear_error(life):
             payload={"lesson": lesson.pk, "date": "明天", "start_time": "08:00"},
             reason="调课",
         )
+
+
+def test_a_roster_file_is_all_or_nothing_and_takes_chinese_category_names(life, world):
+    """第八条 学员信息: the enrollments.csv columns; one bad row writes nothing, every row is named."""
+    import io
+
+    from peixun.core.tabular import ImportFailed, read_table
+
+    klass = life.draft(start=START, trainees=[])
+    good = new_id_number("150103", dt.date(1990, 1, 1), False, seed=71)
+    text = (
+        "class_code,id_number,name,phone,category\n"
+        f"{klass.code},{good},赵丽,13900000001,城镇登记失业人员\n"
+        f"{klass.code},150102199001011235,钱伟,,RURAL_MIGRANT\n"
+        f"OTHER,{good},赵丽,,学生\n"
+    )
+
+    def table():
+        return read_table(
+            io.BytesIO(text.encode()),
+            filename="enrollments.csv",
+            required=services.ROSTER_COLUMNS,
+            optional=services.ROSTER_OPTIONAL,
+        )
+
+    with pytest.raises(ImportFailed) as failed:
+        services.roster_import(training_class=klass, table=table(), actor=life.operator)
+    lines = {(e.line, e.column) for e in failed.value.errors}
+    assert (3, "id_number") in lines and {(4, "class_code"), (4, "category"), (4, "id_number")} <= lines
+    assert klass.enrollments.count() == 0
+    text = "\n".join(text.splitlines()[:2]) + "\n"
+    assert services.roster_import(training_class=klass, table=table(), actor=life.operator) == {"rows": 1}
+    assert klass.enrollments.get().category == "REGISTERED_UNEMPLOYED"

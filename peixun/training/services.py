@@ -242,6 +242,7 @@ def roster_remove(*, enrollment: Enrollment, actor, reason: str = "") -> None:
 
 
 ROSTER_COLUMNS = ("id_number", "name", "category")
+CATEGORY_BY_LABEL = {str(label): value for value, label in Category.choices}
 ROSTER_OPTIONAL = ("class_code", "phone")
 
 
@@ -271,8 +272,10 @@ def roster_import(*, training_class: TrainingClass, table: Table, actor) -> dict
             continue
         if not v["name"]:
             bad("name", "姓名不能为空")
+        # Clerks type the Chinese name (城镇登记失业人员) as often as the contract's code.
+        v["category"] = CATEGORY_BY_LABEL.get(v["category"], v["category"])
         if v["category"] not in Category.values:
-            bad("category", f"人员类别“{v['category']}”无效，应为{'/'.join(Category.values)}之一")
+            bad("category", f"人员类别“{v['category']}”无效，应为{'/'.join(Category.values)}之一或其中文名称")
         if number in seen:
             bad("id_number", f"与第{seen[number]}行重复")
         seen.setdefault(number, row.line)
@@ -452,6 +455,8 @@ def document_upload(*, training_class: TrainingClass, actor, kind: str, title: s
     completion material also during training."""
     if kind not in ClassDocument.Kind.values:
         raise PeixunError("请选择材料类别")
+    if getattr(upload, "size", 0) and upload.size > 20 * 1024 * 1024:
+        raise PeixunError("文件不能超过20MB")
     content = upload.read()
     if not content:
         raise PeixunError("文件为空")
