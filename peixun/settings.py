@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "peixun.checks",
     "peixun.certificates",
     "peixun.subsidies",
+    "peixun.supervision",
+    "peixun.reports",
     "peixun.faces",
     "peixun.exchange",
     "peixun.checkin",

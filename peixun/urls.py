@@ -18,5 +18,7 @@ urlpatterns = [
     path("certificates/", include("peixun.certificates.urls")),
     path("subsidies/", include("peixun.subsidies.urls")),
     path("inbox/", include("peixun.inbox.urls")),
+    path("supervision/", include("peixun.supervision.urls")),
+    path("reports/", include("peixun.reports.urls")),
     path("", include("peixun.web.urls")),
 ]
