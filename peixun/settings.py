@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "ninja",  # Swagger UI from its own static files, not a CDN (/api/docs)
     "peixun.core",
     "peixun.accounts",
@@ -102,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "peixun.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "peixun.web.middleware.SecurityHeadersMiddleware",
@@ -163,6 +167,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login lockout: this many failures within the window lock the account for the lock period.
 PEIXUN_LOGIN_MAX_FAILURES = env_int("PEIXUN_LOGIN_MAX_FAILURES", 5)
 PEIXUN_LOGIN_LOCK_MINUTES = env_int("PEIXUN_LOGIN_LOCK_MINUTES", 15)
+# Officials (who see ID numbers, health and payroll data) sign in with a TOTP code as well as their
+# password. Off by default only for the development server and the test suite.
+PEIXUN_REQUIRE_2FA = env_bool("PEIXUN_REQUIRE_2FA", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = "peixun 内蒙古职业技能培训"
 
 PEIXUN_PUBLIC_BASE_URL = os.environ.get("PEIXUN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "user.created": "创建用户",
     "user.locked": "账户锁定",
     "user.unlocked": "账户解锁",
+    "user.second_factor_enrolled": "绑定动态口令",
+    "user.second_factor_reset": "重置动态口令",
     "organisation.created": "创建单位",
     "rule_settings.changed": "修改规则参数",
     "calendar.seeded": "载入节假日",

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from peixun.accounts import second_factor
 from peixun.accounts import services as account_services
 from peixun.accounts.http import client_ip, require_perm
 from peixun.accounts.models import User
@@ -57,6 +58,52 @@ def login_view(request):
             return redirect("home")
         error = result.error
     return render(request, "web/login.html", {"form": form, "error": error})
+
+
+@login_required
+def otp_setup(request):
+    """First sign-in of an official: bind an authenticator app (TOTP)."""
+    if not second_factor.second_factor_required(request.user) or request.user.is_verified():
+        return redirect("home")
+    if second_factor.confirmed_device(request.user):
+        return redirect("otp_verify")
+    error = None
+    if request.method == "POST":
+        try:
+            second_factor.second_factor_enrol(request=request, token=request.POST.get("token", ""))
+            return redirect("home")
+        except PeixunError as exc:
+            error = exc.message
+    device = second_factor.enrolment_device(request.user)
+    return render(
+        request,
+        "web/otp.html",
+        {
+            "setup": True,
+            "qr": second_factor.provisioning_qr(device),
+            "secret": second_factor.secret_text(device),
+            "error": error,
+        },
+    )
+
+
+@login_required
+def otp_verify(request):
+    if not second_factor.second_factor_required(request.user) or request.user.is_verified():
+        return redirect("home")
+    if not second_factor.confirmed_device(request.user):
+        return redirect("otp_setup")
+    error = None
+    if request.method == "POST":
+        try:
+            second_factor.second_factor_verify(request=request, token=request.POST.get("token", ""))
+            next_url = request.GET.get("next", "")
+            if next_url.startswith("/") and not next_url.startswith("//"):
+                return redirect(next_url)
+            return redirect("home")
+        except PeixunError as exc:
+            error = exc.message
+    return render(request, "web/otp.html", {"setup": False, "error": error})
 
 
 @require_POST
