@@ -1257,7 +1257,9 @@ def test_anyone_objects_through_the_public_form_and_sees_a_confirmation(setup):
     page = response.content.decode()
     assert "您的异议已提交成功" in page and "暂停拨付" in page
     assert setup.line(app, setup.li_ming).status == L.SUSPENDED
-    assert Objection.objects.get().name == "王建华"
+    objection = Objection.objects.get()
+    assert objection.name == "王建华"
+    assert re.fullmatch(r"YY\d{8}\d{5}", objection.receipt_no) and f"受理编号：{objection.receipt_no}" in page
 
 
 def test_the_public_objection_form_turns_away_robots_and_explains_errors(setup):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peixun.catalog.models import CatalogEntry
@@ -181,6 +182,11 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} {self.get_status_display()}"
+
+    @property
+    def receipt_no(self) -> str:
+        """受理编号 the citizen can quote when calling: YY + date + serial."""
+        return f"YY{timezone.localtime(self.lodged_at):%Y%m%d}{self.pk:05d}"
 
 
 class Payment(models.Model):

@@ -155,7 +155,11 @@ def application_list(request):
             | Q(training_class__occupation_name__contains=q)
         )
     queryset = queryset.annotate(
-        trainees=Count("lines"), total=Sum("lines__amount", filter=~Q(lines__status=L.REFUSED))
+        trainees=Count("lines"),
+        total=Sum("lines__amount", filter=~Q(lines__status=L.REFUSED)),
+        # 公示结束 says nothing about the money: the list shows how much of it has been paid.
+        live=Count("lines", filter=~Q(lines__status=L.REFUSED)),
+        paid=Count("lines", filter=Q(lines__status=L.PAID)),
     ).order_by("-submitted_at", "-id")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -628,7 +632,7 @@ def public_objection(request, line_pk: int):
             except PeixunError as exc:
                 form.add_error(None, exc.message)
             else:
-                request.session["subsidy_objection"] = objection.pk
+                request.session["subsidy_objection"] = objection.receipt_no
                 return redirect("subsidies:objection_thanks")
     return render(
         request,

@@ -365,9 +365,10 @@ def _render_detail(request, klass: TrainingClass, *, tab: str = "", status: int 
     if move_names & {"return_opening", "return_completion"}:
         ctx["return_form"] = extra.pop("return_form", None) or ReturnForm()
     if move_names & {"reject_opening", "reject_completion"}:
-        ctx["reject_form"] = extra.pop("reject_form", None) or ReasonForm()
+        # Own ids per dialog: the approve and reject dialogs both have a "reason" field.
+        ctx["reject_form"] = extra.pop("reject_form", None) or ReasonForm(auto_id="reject_%s")
     if "approve_opening" in move_names:
-        ctx["approve_form"] = CommentForm()
+        ctx["approve_form"] = CommentForm(auto_id="approve_%s")
     if "withdraw" in move_names:
         ctx["withdraw_form"] = WithdrawForm()
     if "approve_completion" in move_names:
@@ -670,7 +671,7 @@ def approve(request, pk: int):
 @require_POST
 def reject(request, pk: int):
     klass = _as_reviewer(request, pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="reject_%s")
     if not form.is_valid():
         messages.error(request, _("不予批准须填写理由"))
         return _back(klass)
@@ -726,7 +727,7 @@ def completion_approve(request, pk: int):
 @require_POST
 def completion_reject(request, pk: int):
     klass = _as_reviewer(request, pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="reject_%s")
     if not form.is_valid():
         messages.error(request, _("结业不予通过须填写理由"))
         return _back(klass)

@@ -30,3 +30,11 @@ def hours(value) -> str:
     if value in (None, ""):
         return "—"
     return f"{Decimal(value):.1f}"
+
+
+@register.filter(name="mask_phone")
+def mask_phone_filter(value) -> str:
+    """139****0000: phone numbers in lists are masked (ui.md)."""
+    from peixun.core.identity import mask_phone
+
+    return mask_phone(value) if value else ""
