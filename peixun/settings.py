@@ -171,6 +171,12 @@ PEIXUN_LOGIN_LOCK_MINUTES = env_int("PEIXUN_LOGIN_LOCK_MINUTES", 15)
 # password. Off by default only for the development server and the test suite.
 PEIXUN_REQUIRE_2FA = env_bool("PEIXUN_REQUIRE_2FA", not DEBUG and not TESTING)
 OTP_TOTP_ISSUER = "peixun 内蒙古职业技能培训"
+# Retention of personal data (`peixun purge`, daily): check-in photo files and their face features
+# after the class ended; uploaded import files (they hold full ID numbers) once imported; registry
+# rows (hospital stays, payroll …) of snapshots older than this, which must then be re-imported.
+PEIXUN_RETAIN_CHECKIN_PHOTO_DAYS = env_int("PEIXUN_RETAIN_CHECKIN_PHOTO_DAYS", 5 * 365)
+PEIXUN_RETAIN_UPLOAD_DAYS = env_int("PEIXUN_RETAIN_UPLOAD_DAYS", 30)
+PEIXUN_RETAIN_REGISTRY_DAYS = env_int("PEIXUN_RETAIN_REGISTRY_DAYS", 2 * 365)
 
 PEIXUN_PUBLIC_BASE_URL = os.environ.get("PEIXUN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

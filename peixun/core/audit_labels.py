@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "user.created": "创建用户",
     "user.locked": "账户锁定",
     "user.unlocked": "账户解锁",
+    "retention.purged": "按保存期限清理个人信息",
     "user.second_factor_enrolled": "绑定动态口令",
     "user.second_factor_reset": "重置动态口令",
     "organisation.created": "创建单位",
