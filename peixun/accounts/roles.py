@@ -45,6 +45,10 @@ class Perm(models.TextChoices):
     REVIEW_SUBSIDIES = "review_subsidies", _("审核补贴申请、处理公示异议")
     PAY_SUBSIDIES = "pay_subsidies", _("登记补贴拨付")
     VIEW_WORKLOAD = "view_workload", _("查看审核时效统计")
+    # 统计报表与就业跟踪 (第五条、第十七条、第二十四条)
+    VIEW_STATISTICS = "view_statistics", _("查看统计分析和就业跟踪")
+    RECORD_FOLLOW_UP = "record_follow_up", _("登记就业跟踪回访")
+    GENERATE_REPORTS = "generate_reports", _("生成统计报表、补贴台账和专账")
 
 
 OFFICIAL_ROLES = frozenset({Role.REGION_ADMIN, Role.CITY_ADMIN, Role.REVIEWER, Role.FINANCE, Role.INSPECTOR})
@@ -125,6 +129,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # A trainee may apply for their own subsidy (第十四条 个人申请).
     Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.APPLY_CLASSES}),
 }
+
+
+# 统计报表与就业跟踪: officials and institutions see the statistics of their own scope; institutions and
+# the bureaus that review their classes record follow-up calls (第十七条); the bureaus and finance
+# produce the standard reports, the payment ledger and the skill-upgrade account.
+_REPORT_GRANTS: dict[str, frozenset[str]] = {
+    Role.REGION_ADMIN: frozenset({Perm.VIEW_STATISTICS, Perm.RECORD_FOLLOW_UP, Perm.GENERATE_REPORTS}),
+    Role.CITY_ADMIN: frozenset({Perm.VIEW_STATISTICS, Perm.RECORD_FOLLOW_UP, Perm.GENERATE_REPORTS}),
+    Role.REVIEWER: frozenset({Perm.VIEW_STATISTICS, Perm.RECORD_FOLLOW_UP, Perm.GENERATE_REPORTS}),
+    Role.FINANCE: frozenset({Perm.VIEW_STATISTICS, Perm.GENERATE_REPORTS}),
+    Role.INSPECTOR: frozenset({Perm.VIEW_STATISTICS}),
+    Role.INSTITUTION_OPERATOR: frozenset({Perm.VIEW_STATISTICS, Perm.RECORD_FOLLOW_UP}),
+}
+for _role, _granted in _REPORT_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 
 def has_perm(user, perm: str) -> bool:
