@@ -1,0 +1,48 @@
+"""Cells of the statistics tables: counts with thousands separators, rates as 85.3%, money as ¥1,200.00."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def cell(value, kind: str) -> str:
+    if value is None or value == "":
+        return "—" if kind != "text" else ""
+    if kind == "pct":
+        return f"{Decimal(value):.1f}%"
+    if kind == "money":
+        return f"¥{Decimal(value):,.2f}"
+    if kind == "int":
+        return f"{int(value):,}"
+    return str(value)
+
+
+@register.filter
+def pairs(row, columns):
+    """Zip a row with its columns for the template."""
+    return zip(row, columns, strict=False)
+
+
+@register.simple_tag
+def chart_id(chart, suffix: str = "") -> str:
+    return f"chart-{chart.key}{suffix}"
+
+
+@register.filter
+def index(items, i: int):
+    try:
+        return items[i]
+    except (IndexError, TypeError, KeyError):
+        return None
+
+
+@register.simple_tag
+def drill_query(filters, link: dict) -> str:
+    """The current filters narrowed to one row of a table: an area, an institution or an occupation."""
+    override = dict(link)
+    if "area" in override:
+        override["institution"] = ""
+    return filters.query(**override)
