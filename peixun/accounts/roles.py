@@ -45,6 +45,14 @@ class Perm(models.TextChoices):
     REVIEW_SUBSIDIES = "review_subsidies", _("审核补贴申请、处理公示异议")
     PAY_SUBSIDIES = "pay_subsidies", _("登记补贴拨付")
     VIEW_WORKLOAD = "view_workload", _("查看审核时效统计")
+    # 监督检查 (第二十一至二十五条)
+    VIEW_SUPERVISION = "view_supervision", _("查看监督检查、违规处理和诚信记录")
+    MANAGE_DRAWS = "manage_draws", _("组织双随机抽查、维护检查人员名录")
+    INSPECT = "inspect", _("录入督导检查记录（实地、暗访、电话抽查）")
+    DECIDE_SANCTIONS = "decide_sanctions", _("认定违规、决定处理措施和追回资金、年度检查")
+    RECORD_RECOVERY = "record_recovery", _("登记追回资金到账")
+    HAND_OVER = "hand_over", _("线索移送和联合执法")
+    MANAGE_STAFF_TRAINING = "manage_staff_training", _("登记经办人员培训")
     # 统计报表与就业跟踪 (第五条、第十七条、第二十四条)
     VIEW_STATISTICS = "view_statistics", _("查看统计分析和就业跟踪")
     RECORD_FOLLOW_UP = "record_follow_up", _("登记就业跟踪回访")
@@ -129,6 +137,39 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # A trainee may apply for their own subsidy (第十四条 个人申请).
     Role.TRAINEE: frozenset({Perm.VIEW_PEOPLE, Perm.REVEAL_ID_NUMBER, Perm.APPLY_CLASSES}),
 }
+
+
+# 监督检查 (第二十一至二十五条): the region and the cities organise draws, decide sanctions and hand
+# over clues; inspectors record what they saw; finance records money recovered; an institution sees
+# the inspections, sanctions and integrity records about itself (never a draw before its inspection).
+_SUPERVISION_GRANTS: dict[str, frozenset[str]] = {
+    Role.REGION_ADMIN: frozenset(
+        {
+            Perm.VIEW_SUPERVISION,
+            Perm.MANAGE_DRAWS,
+            Perm.DECIDE_SANCTIONS,
+            Perm.RECORD_RECOVERY,
+            Perm.HAND_OVER,
+            Perm.MANAGE_STAFF_TRAINING,
+        }
+    ),
+    Role.CITY_ADMIN: frozenset(
+        {
+            Perm.VIEW_SUPERVISION,
+            Perm.MANAGE_DRAWS,
+            Perm.DECIDE_SANCTIONS,
+            Perm.RECORD_RECOVERY,
+            Perm.HAND_OVER,
+            Perm.MANAGE_STAFF_TRAINING,
+        }
+    ),
+    Role.REVIEWER: frozenset({Perm.VIEW_SUPERVISION}),
+    Role.FINANCE: frozenset({Perm.VIEW_SUPERVISION, Perm.RECORD_RECOVERY}),
+    Role.INSPECTOR: frozenset({Perm.VIEW_SUPERVISION, Perm.INSPECT}),
+    Role.INSTITUTION_OPERATOR: frozenset({Perm.VIEW_SUPERVISION}),
+}
+for _role, _granted in _SUPERVISION_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 
 # 统计报表与就业跟踪: officials and institutions see the statistics of their own scope; institutions and
