@@ -9,7 +9,7 @@ import datetime as dt
 from uuid import UUID
 
 from django.http import Http404
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Query, Router, Schema
 from ninja.security import django_auth
 
 from peixun.accounts.roles import Perm, Role, has_perm
@@ -103,7 +103,7 @@ def _person_out(p: Person) -> PersonOut:
 
 
 @core_router.get("/persons", response=list[PersonOut], summary="人员（按权限范围，身份证号脱敏）")
-def persons(request, name: str = "", limit: int = 100, offset: int = 0):
+def persons(request, name: str = "", limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)):
     if not has_perm(request.user, Perm.VIEW_PEOPLE):
         raise Http404
     qs = restrict(Person.objects.select_related("area"), request.user).order_by("id")

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from peixun.accounts.roles import Perm, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict
@@ -91,7 +91,12 @@ def _out(request, c: TrainingClass) -> ClassOut:
 
 
 @class_router.get("/classes", response=list[ClassOut], summary="培训班列表（按权限范围）")
-def class_list(request, status: str = "", limit: int = 100, offset: int = 0):
+def class_list(
+    request,
+    status: str = "",
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+):
     if not has_perm(request.user, Perm.VIEW_PEOPLE):
         raise Http404
     qs = restrict(TrainingClass.objects.select_related("institution", "area"), request.user).order_by(
@@ -99,7 +104,7 @@ def class_list(request, status: str = "", limit: int = 100, offset: int = 0):
     )
     if status:
         qs = qs.filter(status=status)
-    return [_out(request, c) for c in qs[offset : offset + min(limit, 500)]]
+    return [_out(request, c) for c in qs[offset : offset + limit]]
 
 
 @class_router.get("/classes/{code}", response=ClassOut, summary="培训班详情、当前审核期限和可办理的操作")
