@@ -38,8 +38,8 @@ MEASURES = FactMeasures.MEASURES
 TOP_OCCUPATIONS = 15
 TOP_RULES = 15
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
-CATEGORY_LABELS = dict(Category.choices)
-TYPE_LABELS = dict(TrainingType.choices)
+CATEGORY_LABELS = {k: str(v) for k, v in Category.choices}
+TYPE_LABELS = {k: str(v) for k, v in TrainingType.choices}
 
 
 # --- sums and rates ---------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def by_occupation(by_code: dict) -> Chart:
 
 def by_category(by_cat: dict) -> Chart:
     rows = []
-    for value, label in Category.choices:
+    for value, label in CATEGORY_LABELS.items():
         s = by_cat.get(value, Sums())
         rows.append([label, s["trainees"], s["completed"], s["certified"], s.employment6_rate])
     total = Sums.of(s for k, s in by_cat.items() if k)

@@ -150,7 +150,7 @@ def employment_charts(user, level: Level, filters: Filters) -> list[Chart]:
             "emp_category",
             "就业率按人员类别",
             "人员类别",
-            [(label, by_cat.get(value, Sums())) for value, label in Category.choices],
+            [(str(label), by_cat.get(value, Sums())) for value, label in Category.choices],
         )
     )
     return charts

@@ -37,6 +37,13 @@ from .dashboards import MONTH_LABELS, Filters, Level, Sums, children_of, facts, 
 from .refresh import IN_CHUNK, AreaIndex, chunks
 
 TEXT, INT, MONEY, PCT = "text", "int", "money", "pct"
+
+
+def labels(choices) -> list[tuple[str, str]]:
+    """(value, label) with the label as plain text: a workbook cell cannot hold a lazy translation."""
+    return [(value, str(label)) for value, label in choices.choices]
+
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -120,8 +127,8 @@ def _statistics(
     qs = facts(user, level, Filters(year=year, area=area_code)).filter(month__in=months)
     by_type_category = grouped(qs, ("training_type", "category"), STAT_MEASURES)
     sheet1 = Sheet("按培训类型和人员类别", [("培训类型", TEXT), ("人员类别", TEXT), *STAT_COLUMNS])
-    for type_value, type_label in TrainingType.choices:
-        for cat_value, cat_label in Category.choices:
+    for type_value, type_label in labels(TrainingType):
+        for cat_value, cat_label in labels(Category):
             s = by_type_category.get((type_value, cat_value), Sums())
             sheet1.rows.append([type_label, cat_label, *_stat_values(s)])
     # Subsidy lines always name a category; class-level rows ("") carry no trainee or subsidy numbers.
@@ -224,8 +231,7 @@ def payment_ledger(user, *, year: int, area_code: str = "", progress: Progress |
         )
     )
     total = lines.count()
-    payee = dict(Payment.PayeeKind.choices)
-    types, cats = dict(TrainingType.choices), dict(Category.choices)
+    payee, types, cats = dict(labels(Payment.PayeeKind)), dict(labels(TrainingType)), dict(labels(Category))
     sheet = Sheet(f"{year}年补贴拨付台账", LEDGER_COLUMNS)
     for n, row in enumerate(lines.iterator(chunk_size=CHUNK), start=1):
         paid_on, voucher, kind, area_id, inst, code, occ, ttype, name, masked, cat, amount = row
@@ -312,7 +318,7 @@ def upgrade_account(user, *, year: int, area_code: str = "", progress: Progress 
         for line_id, paid_on, voucher in paid.values_list("lines__id", "paid_on", "voucher_no"):
             if line_id in wanted:
                 payments[line_id] = (paid_on, voucher)
-    levels, statuses = dict(SkillLevel.choices), dict(SubsidyLine.Status.choices)
+    levels, statuses = dict(labels(SkillLevel)), dict(labels(SubsidyLine.Status))
     sheet = Sheet(f"{year}年技能提升补贴专账", UPGRADE_COLUMNS)
     by_city: dict[int, list] = {}
     for n, line in enumerate(lines, start=1):
