@@ -793,7 +793,7 @@ class JointEnforcement(models.Model):
         return f"{self.held_on} {self.place}"
 
     def department_labels(self) -> list[str]:
-        return [Department(d).label for d in self.departments if d in Department.values]
+        return [str(Department(d).label) for d in self.departments if d in Department.values]
 
 
 # --- staff training (第二十四条) -----------------------------------------------------------------------

@@ -9,7 +9,8 @@ Score = 100, then over the 36 months before the day of rating:
 - inspections:                each 责令整改 outcome −5 (at most −20); each 未发现问题 outcome +2
                               (at most +10) — a 违规 outcome counts through its violation;
 - annual inspection 不合格:   −30 each;
-- employment after training:  ≥80% +5, <50% −5 (counted once the reports issue supplies the rate).
+- employment after training:  the 6-month employment rate of 就业跟踪 (reports app), once at least 10
+                              trainees were due for follow-up: ≥80% +5, <50% −5.
 
 The score is kept within 0–100. Grade A ≥ 90 守信, B ≥ 75 基本守信, C ≥ 60 失信警示, D < 60 严重失信;
 a 严重 violation or a failed annual inspection in the window caps the grade at C, and 刷课 (第二十条)

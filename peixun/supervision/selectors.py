@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from peixun.accounts.models import User
@@ -256,9 +256,11 @@ def credit_facts_bulk(institution_ids, as_of: dt.date) -> dict[int, CreditFacts]
         .values_list("training_class__institution_id")
         .annotate(n=Count("pk"))
     )
+    employment = _employment_rates(ids, as_of)
     return {
         i: CreditFacts(
             as_of=as_of,
+            employment_rate=employment.get(i),
             violations=tuple(violations[i]),
             confirmed_findings=confirmed.get(i, 0),
             trainees=trainees.get(i, 0),
@@ -267,6 +269,32 @@ def credit_facts_bulk(institution_ids, as_of: dt.date) -> dict[int, CreditFacts]
         )
         for i in ids
     }
+
+
+# Below this many trainees due for the 6-month follow-up, a rate says little about an institution.
+EMPLOYMENT_MIN_DUE = 10
+
+
+def _employment_rates(ids, as_of: dt.date) -> dict[int, Decimal]:
+    """The 6-month employment rate after training (就业跟踪, reports app) over the rating window."""
+    from peixun.reports.employment import employment_rate
+    from peixun.reports.models import ClassMonthFact
+
+    since = as_of - dt.timedelta(days=WINDOW_DAYS)
+    rows = (
+        ClassMonthFact.objects.filter(institution_id__in=ids, year__gte=since.year, year__lte=as_of.year)
+        .values("institution_id")
+        .annotate(due=Sum("emp6_due"), employed=Sum("emp6_employed"), study=Sum("emp6_study"))
+    )
+    rates = {}
+    for r in rows:
+        if (r["due"] or 0) >= EMPLOYMENT_MIN_DUE:
+            value = employment_rate(
+                employed=r["employed"] or 0, reached=r["due"], further_study=r["study"] or 0
+            )
+            if value is not None:
+                rates[r["institution_id"]] = value
+    return rates
 
 
 def institution_rating(institution: Institution, as_of: dt.date | None = None) -> CreditRating:

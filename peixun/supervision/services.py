@@ -662,14 +662,14 @@ def inspection_record(
     problems = []
     if inspected_on > today:
         problems.append("检查日期不能晚于今天")
-    missing = [CheckItem(c).label for c in CheckItem.values if c not in items]
+    missing = [str(CheckItem(c).label) for c in CheckItem.values if c not in items]
     if missing:
         problems.append("请逐项填写检查要素：" + "、".join(missing))
     results = {code: r for code, (r, _note) in items.items()}
     if any(r not in InspectionItem.Result.values for r in results.values()):
         problems.append("检查要素的结果无效")
     unexplained = [
-        CheckItem(code).label
+        str(CheckItem(code).label)
         for code, (r, note) in items.items()
         if r == InspectionItem.Result.PROBLEM and not note.strip()
     ]
@@ -753,7 +753,9 @@ def inspection_record(
                 "status": locked.status,
                 "inspected_on": inspected_on,
                 "outcome": outcome,
-                "items": {CheckItem(c).label: InspectionItem.Result(r).label for c, r in results.items()},
+                "items": {
+                    str(CheckItem(c).label): str(InspectionItem.Result(r).label) for c, r in results.items()
+                },
                 "follow_up_due": follow_up_due,
             },
         )
@@ -1734,7 +1736,7 @@ def joint_enforcement_record(
             area=org.area,
             organisation=org,
             held_on=held_on,
-            departments=sorted(set(departments)),
+            departments=[d for d in Department.values if d in set(departments)],
             partner_units=partner_units.strip(),
             place=place.strip(),
             summary=summary.strip(),
@@ -1750,7 +1752,7 @@ def joint_enforcement_record(
             organisation=org,
             after={
                 "held_on": held_on,
-                "departments": [Department(d).label for d in record.departments],
+                "departments": [str(Department(d).label) for d in record.departments],
                 "institutions": [i.name for i in institutions],
             },
         )

@@ -339,6 +339,7 @@ def draws(request):
         visible_draws(request.user)
         .select_related("organisation", "created_by")
         .annotate(drawn=Count("targets"))
+        .order_by("-created_at", "-id")
     )
     status = request.GET.get("status", "")
     if status in Draw.Status.values:
@@ -1478,6 +1479,7 @@ def staff_training(request):
         restrict(StaffTraining.objects.all(), user)
         .select_related("organisation")
         .annotate(headcount=Count("attendees"))
+        .order_by("-held_on", "-id")
     )
     year = timezone.localdate().year
     hours_by_person = (
