@@ -1366,3 +1366,42 @@ def test_pending_work_tells_each_role_its_next_step(scene):
     assert any(i.category == "逾期未检查" or i.category == "明察暗访" for i in pending_for(sup.han))
     assert any(i.category == "结果公开" for i in pending_for(sup.admin))
     assert any(i.category == "整改" for i in pending_for(sup.life.operator))
+
+
+# --- demo -------------------------------------------------------------------------------------------------
+
+
+def test_seed_supervision_builds_past_draws_inspections_and_sanctions_once(
+    reference_data, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    from peixun.supervision.demo import seed_supervision
+    from peixun.web.demo import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    made = seed_supervision(password=DEMO_PASSWORD)
+    assert made["draws"] == 4 and made["violations"] >= 1 and made["inspections"] >= 2
+    statuses = set(Draw.objects.values_list("status", flat=True))
+    assert statuses == {Draw.Status.CANCELLED, Draw.Status.DRAWN, Draw.Status.COMMITTED}
+    assert public_inspections().exists()
+    assert any(draw_revealed(d) for d in Draw.objects.filter(status=Draw.Status.DRAWN))
+    assert (
+        Institution.objects.get(name="呼和浩特市青城电子商务职业培训学校").status
+        == Institution.Status.REMOVED
+    )
+    assert AnnualInspection.objects.filter(result=AnnualInspection.Result.FAIL).exists()
+    assert ClueTransfer.objects.exists() and Recovery.objects.exists()
+    assert Inspection.objects.filter(status=Inspection.Status.PLANNED).exists()
+    assert verify_chain() is None
+    entries = AuditEntry.objects.count()
+    assert seed_supervision(password=DEMO_PASSWORD) == {}
+    assert AuditEntry.objects.count() == entries
+    inspector = (
+        Inspection.objects.filter(status=Inspection.Status.PLANNED)
+        .first()
+        .inspectors.exclude(user=None)
+        .first()
+    )
+    client = Client()
+    assert client.login(username=inspector.user.username, password=DEMO_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
