@@ -4,6 +4,7 @@ changes the status with `update_fields`, writes the audit chain and tells the ne
 
 import datetime as dt
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -92,6 +93,17 @@ def _require_editable(training_class: TrainingClass) -> None:
         )
 
 
+@contextmanager
+def _preparing(training_class: TrainingClass, actor):
+    """The institution changes its application: one transaction, the class locked, the actor its
+    institution, the application still a draft or returned for correction."""
+    with transaction.atomic():
+        locked = _lock(training_class)
+        _require_institution(actor, locked)
+        _require_editable(locked)
+        yield locked
+
+
 def _lock(training_class: TrainingClass) -> TrainingClass:
     return (
         TrainingClass.objects.select_for_update()
@@ -167,10 +179,7 @@ def class_update(*, training_class: TrainingClass, actor, **fields) -> TrainingC
     unknown = set(fields) - set(CLASS_FIELDS)
     if unknown:
         raise PeixunError(f"未知字段：{', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         merged = {f: fields.get(f, getattr(locked, f)) for f in CLASS_FIELDS}
         _check_class_fields(merged)
         before = {f: getattr(locked, f) for f in fields}
@@ -189,10 +198,7 @@ def roster_add(
     """Put a trainee on the roster of a class being prepared; the ID number is validated (GB 11643)."""
     if category not in Category.values:
         raise PeixunError("请选择人员类别")
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         return _enroll(locked, actor, id_number=id_number, name=name, category=category, phone=phone)
 
 
@@ -227,10 +233,7 @@ def _enroll(training_class, actor, *, id_number, name, category, phone) -> Enrol
 
 def roster_remove(*, enrollment: Enrollment, actor, reason: str = "") -> None:
     """Before submission a roster row is simply taken off; afterwards only by change request."""
-    with transaction.atomic():
-        locked = _lock(enrollment.training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(enrollment.training_class, actor) as locked:
         audit_record(
             actor=actor,
             action="class.roster.removed",
@@ -284,10 +287,7 @@ def roster_import(*, training_class: TrainingClass, table: Table, actor) -> dict
         parsed.append((row.line, number, v))
     if errors:
         raise ImportFailed(errors)
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         for line, number, v in parsed:
             try:
                 _enroll(
@@ -318,10 +318,7 @@ def lesson_add(
         raise PeixunError("结束时间须晚于开始时间")
     if Decimal(hours) <= 0:
         raise PeixunError("课时须大于0")
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         if Lesson.objects.filter(training_class=locked, date=date, start_time=start_time).exists():
             raise PeixunError(f"{date} {start_time:%H:%M} 已有课程")
         lesson = Lesson.objects.create(
@@ -346,10 +343,7 @@ def lesson_add(
 
 
 def lesson_delete(*, lesson: Lesson, actor) -> None:
-    with transaction.atomic():
-        locked = _lock(lesson.training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(lesson.training_class, actor) as locked:
         audit_record(
             actor=actor,
             action="class.lesson.deleted",
@@ -376,10 +370,7 @@ def module_add(
         raise PeixunError("课时须大于0")
     if mode == Lesson.Mode.ONLINE and platform is None:
         raise PeixunError("线上模块须选择已备案的线上培训平台（第十八条）")
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         order = (locked.modules.aggregate(m=Max("order"))["m"] or 0) + 1
         module = TeachingModule.objects.create(
             training_class=locked,
@@ -401,10 +392,7 @@ def module_add(
 
 
 def module_delete(*, module: TeachingModule, actor) -> None:
-    with transaction.atomic():
-        locked = _lock(module.training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(module.training_class, actor) as locked:
         audit_record(
             actor=actor,
             action="class.module.deleted",
@@ -418,10 +406,7 @@ def module_delete(*, module: TeachingModule, actor) -> None:
 def teacher_engage(
     *, training_class: TrainingClass, actor, teacher: Teacher, subject: str = ""
 ) -> ClassTeacher:
-    with transaction.atomic():
-        locked = _lock(training_class)
-        _require_institution(actor, locked)
-        _require_editable(locked)
+    with _preparing(training_class, actor) as locked:
         if not _teacher_available(locked, teacher):
             raise PeixunError("只能聘用本机构的教师或本盟市共享师资库中的教师")
         engaged, _created = ClassTeacher.objects.get_or_create(
