@@ -3,8 +3,7 @@ wrong headers, huge files, broken workbooks, spreadsheet formulas and ZIP archiv
 escape their folder.
 
 Every refusal must be an ImportFailed (or PeixunError) with a Chinese reason naming the file, the
-line and the column — never a traceback — and must write nothing. Where peixun does not do so yet,
-the test is kept as a strict xfail naming the defect (see the reason).
+line and the column — never a traceback — and must write nothing.
 """
 
 import csv
@@ -34,7 +33,7 @@ from peixun.checks.models import RegistryRow, RegistrySnapshot
 from peixun.checks.services import findings_store
 from peixun.core.contract import PACKAGE_COLUMNS, REGISTRY_COLUMNS
 from peixun.core.errors import PeixunError
-from peixun.core.models import Area
+from peixun.core.models import Area, Job
 from peixun.core.tabular import (
     MAX_ROWS,
     MAX_XLSX_BYTES,
@@ -92,7 +91,7 @@ def failure(excinfo) -> list[str]:
 
 
 def problems(excinfo) -> list[tuple[int, str, str]]:
-    """(line, column, reason) of each error, without the file name (see the xfail on .xlsx names)."""
+    """(line, column, reason) of each error, without the file name."""
     return [(e.line, e.column, e.message) for e in excinfo.value.errors]
 
 
@@ -308,13 +307,9 @@ def test_header_problems_in_an_xlsx_are_named_too(klass):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): read_upload reads an .xlsx under the contract's name to find the sheet and "
-    "renames the table back only on success: the errors of a refused 花名册.xlsx name "
-    "'enrollments.xlsx', a file the user never uploaded (a .csv's errors name the uploaded file).",
-)
 def test_the_errors_of_an_xlsx_upload_name_the_uploaded_file(klass):
+    """read_upload finds the sheet of an .xlsx by the contract's name (enrollments), but its errors,
+    like a .csv's, name the file the user uploaded."""
     with pytest.raises(ImportFailed) as failed:
         roster_upload(klass, "花名册.xlsx", b"not a workbook")
     assert failure(failed) == ["花名册.xlsx:1: 文件: 无法读取该Excel文件（文件损坏或不是.xlsx格式）"]
@@ -460,14 +455,9 @@ def test_a_file_with_more_rows_than_the_limit_is_refused(klass, monkeypatch, ext
     assert len(table.rows) == 101
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: read_table opens .xlsx read-only and trusts the sheet's <dimension>; a workbook whose "
-    "dimension says A1:E1 (stale, as some non-Excel producers write) is read as header only — its "
-    "rows are silently dropped and the import 'succeeds' with 0 rows (openpyxl: call "
-    "sheet.reset_dimensions()).",
-)
 def test_an_xlsx_with_a_stale_dimension_still_yields_all_its_rows(reference_data):
+    """The sheet's <dimension> is not trusted: a workbook whose dimension says A1:E1 (stale, as some
+    non-Excel producers write) still yields every row it holds."""
     rows = [ROSTER_HEADER, ("", GOOD_ID, "王芳", "", "GRADUATE"), ("", OTHER_ID, "陈静", "", "GRADUATE")]
     table = read_table(
         io.BytesIO(xlsx_bytes(rows, dimension="A1:E1")),
@@ -478,44 +468,84 @@ def test_an_xlsx_with_a_stale_dimension_still_yields_all_its_rows(reference_data
     assert [r.values["id_number"] for r in table.rows] == [GOOD_ID, OTHER_ID]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): blank rows count towards the row limit — a sheet with 2 data rows and a "
-    "formatted empty cell far down (row 500 here, limit 100; in practice beyond row 200,001) is "
-    "refused as '行数超过上限'.",
-)
 def test_blank_rows_below_the_data_do_not_count_towards_the_row_limit(reference_data):
+    """A sheet whose dimension reaches far below its data (row 500 here, limit 100; in practice beyond
+    row 200,001) is read as the rows it holds, not refused as '行数超过上限'."""
     rows = [ROSTER_HEADER, ("", GOOD_ID, "王芳", "", "GRADUATE")]
     data = xlsx_bytes(rows, dimension="A1:E500")
     table = read_table(
-        io.BytesIO(data), filename="enrollments.xlsx", required=ROSTER_HEADER[1:], optional=(), max_rows=100
+        io.BytesIO(data),
+        filename="enrollments.xlsx",
+        required=ROSTER_HEADER[1:],
+        optional=ROSTER_HEADER[:1],
+        max_rows=100,
     )
     assert len(table.rows) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CSV cell longer than 131,072 characters raises _csv.Error ('field larger than "
-    "field limit') out of read_table and iter_csv — a traceback (HTTP 500 / failed job) instead "
-    "of ImportFailed naming the line.",
-)
+@pytest.mark.parametrize("extension", ["xlsx", "csv"])
+def test_blank_rows_between_and_below_the_data_are_skipped_and_not_counted(reference_data, extension):
+    """Rows that are there but empty (formatted cells, empty strings, empty lines) are skipped and
+    do not count towards the limit; a data row after them keeps its real line number."""
+    data_row = ("", GOOD_ID, "王芳", "", "GRADUATE")
+    blank = ("",) * 5 if extension == "csv" else (None,) * 5
+    rows = [
+        ROSTER_HEADER,
+        data_row,
+        *[blank] * 300,
+        ("", OTHER_ID, "陈静", "", "GRADUATE"),
+        *[("",) * 5] * 300,
+    ]
+    data = xlsx_bytes(rows) if extension == "xlsx" else csv_text(rows[0], rows[1:]).encode()
+    table = read_table(
+        io.BytesIO(data),
+        filename=f"enrollments.{extension}",
+        required=ROSTER_HEADER[1:],
+        optional=ROSTER_HEADER[:1],
+        max_rows=100,
+    )
+    assert [(r.line, r.values["id_number"]) for r in table.rows] == [(2, GOOD_ID), (303, OTHER_ID)]
+
+
+@pytest.mark.parametrize("extension", ["xlsx", "csv"])
+def test_reading_stops_at_ten_times_the_row_limit_however_many_rows_are_blank(reference_data, extension):
+    """Blank rows are free but not unlimited: past 10 × max_rows lines in all the file is refused,
+    so a sheet formatted down to its millionth row cannot keep a worker busy."""
+    rows = [ROSTER_HEADER, ("", GOOD_ID, "王芳", "", "GRADUATE"), *[("",) * 5] * 1000]
+    data = xlsx_bytes(rows) if extension == "xlsx" else csv_text(rows[0], rows[1:]).encode()
+    with pytest.raises(ImportFailed) as failed:
+        read_table(
+            io.BytesIO(data),
+            filename=f"enrollments.{extension}",
+            required=ROSTER_HEADER[1:],
+            optional=ROSTER_HEADER[:1],
+            max_rows=100,
+        )
+    assert failure(failed) == [
+        f"enrollments.{extension}:1002: 文件: 文件超过1000行（含空行），请删除多余的空行或拆分后导入"
+    ]
+
+
 @pytest.mark.parametrize("path", ["read_table", "iter_csv"])
 def test_an_oversized_csv_cell_is_a_row_error_not_a_csv_traceback(reference_data, tmp_path, path):
+    """A CSV cell longer than csv's field limit (131,072 characters) is an ImportFailed naming the
+    line, from read_table and from the streamed iter_csv alike; nothing is written."""
     death = tmp_path / "death.csv"
     death.write_text(csv_text(REGISTRY_COLUMNS["death"], [[GOOD_ID, "某" * 200_000, "2026-01-01"]]))
-    with pytest.raises(ImportFailed):
+    with pytest.raises(ImportFailed) as failed:
         if path == "read_table":
             read_table(death, filename="death.csv", required=REGISTRY_COLUMNS["death"])
         else:
             import_registry(kind="death", path=death, actor=None)
+    assert failure(failed) == [
+        "death.csv:2: 文件: 第2行的单元格过长（超过131072个字符），请检查该行（引号是否成对）"
+    ]
+    assert not RegistrySnapshot.objects.exists() and not RegistryRow.objects.exists()
 
 
 # --- formulas: every export neutralises a cell starting with = + - @ ----------------------------
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-
-
-csv_texts = texts.filter(lambda s: "\r" not in s)  # a carriage return: see the xfail below
 
 
 def neutralised(value: str) -> str:
@@ -526,7 +556,7 @@ def neutralised(value: str) -> str:
 @given(
     cells=st.lists(
         st.one_of(
-            csv_texts, st.sampled_from(FORMULAS), st.sampled_from(FORMULA_START[:5]).map(lambda c: c + "1+1")
+            texts, st.sampled_from(FORMULAS), st.sampled_from(FORMULA_START[:5]).map(lambda c: c + "1+1")
         ),
         min_size=1,
         max_size=5,
@@ -539,14 +569,9 @@ def test_write_csv_neutralises_formulas_and_keeps_everything_else(cells):
     assert not any(v.startswith(("=", "+", "-", "@")) for v in rows[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: write_csv uses lineterminator='\\n' and csv's minimal quoting, which then does not "
-    "quote a bare carriage return: a value 'x\\r=1+2' is written unquoted, a csv reader "
-    "(Python's here) ends the row there, and '=1+2' starts a cell of its own — the formula gets past "
-    "safe_cell (the archive's CSVs carry typed reasons and payee names).",
-)
 def test_a_carriage_return_inside_a_cell_can_neither_split_the_row_nor_smuggle_a_formula():
+    """write_csv ends lines in CRLF, so csv quotes every field holding a \\r or a \\n: a value
+    'x\\r=1+2' (a typed reason, a payee name) stays one cell and '=1+2' never starts a cell."""
     written = write_csv(["原因"], [["x\r=1+2"]])
     assert list(csv.reader(io.StringIO(written, newline=""))) == [["原因"], ["x\r=1+2"]]
 
@@ -575,19 +600,22 @@ def test_numbers_and_dates_stay_typed_and_only_text_is_prefixed():
     assert safe_cell("张三=李四") == "张三=李四"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: write_xlsx passes text to openpyxl unfiltered; a value with an ASCII control "
-    "character (here \\x1b in an institution name, which import_institutions accepts) raises "
-    "openpyxl IllegalCharacterError, so every Excel export containing it answers 500.",
-)
 def test_an_imported_control_character_does_not_break_the_excel_export(client, world):
+    """write_xlsx drops the ASCII control characters XML cannot carry (here \\x1b in an institution
+    name, which import_institutions accepts) instead of failing the whole export."""
     data = csv_text(INSTITUTION_COLUMNS, [institution_row(name="鸿翔\x1b职业技能培训学校")]).encode()
     import_institutions(
         table=read_upload(upload("institutions.csv", data), required=INSTITUTION_COLUMNS), actor=None
     )
     client.force_login(world.region_admin)
     assert client.get(reverse("institutions:export")).status_code == 200
+
+
+def test_a_control_character_cannot_hide_a_formula_from_the_excel_writers():
+    content = write_xlsx("导出", ["c0", "c1"], [["\x1b=1+2", "鸿翔\x00\x08学校"]])
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [c.value for c in sheet[2]] == ["'=1+2", "鸿翔学校"]
+    assert all(c.data_type != "f" for c in sheet[2])
 
 
 def test_formulas_from_an_institutions_import_are_neutralised_in_the_excel_exports(client, world):
@@ -614,13 +642,10 @@ def test_formulas_from_an_institutions_import_are_neutralised_in_the_excel_expor
             assert "'" + FORMULAS[1] in texts_ and "'" + FORMULAS[0] in texts_
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `peixun export_findings` writes its CSV with a bare csv.writer, not tabular.write_csv: "
-    "a class_code from classes.csv (any text up to 40 characters) starting with = + - @ reaches the "
-    "file as a live formula. (Neutralising changes the contract value; a decision is needed.)",
-)
 def test_export_findings_neutralises_a_formula_in_a_class_code(reference_data, tmp_path):
+    """`peixun export_findings` writes with tabular's writer like every other export: a class_code
+    from classes.csv (any text up to 40 characters) starting with = + - @ is written with a leading '
+    (docs/rules-interpretation.md); ID numbers, dates and amounts never start so and are unchanged."""
     institution = institution_register(
         code=INST_CODE,
         name="鸿翔职业技能培训学校",
@@ -722,25 +747,26 @@ def test_zip_members_land_flat_in_the_upload_folder_and_only_with_contract_names
         save_uploads([zip_of({".classes.csv": b"x"})], allowed=PACKAGE_NAMES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: two ZIP members with the same file name in different folders (a/classes.csv, "
-    "b/classes.csv) are flattened onto one file: the later silently overwrites the earlier and "
-    "half the data is never imported.",
-)
 def test_two_zip_members_with_the_same_name_are_refused(tmp_path, settings):
+    """Members land flat in one folder, so two with the same file name in different folders
+    (a/classes.csv, b/classes.csv) are refused, naming both, instead of one overwriting the other;
+    so are the .csv and the .xlsx of one package file, and a refused upload leaves no file behind."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    with pytest.raises(PeixunError):
+    with pytest.raises(PeixunError) as refused:
         save_uploads([zip_of({"a/classes.csv": b"first", "b/classes.csv": b"second"})], allowed=PACKAGE_NAMES)
+    assert "“a/classes.csv”与“b/classes.csv”" in refused.value.message
+    with pytest.raises(PeixunError) as refused:
+        save_uploads([zip_of({"classes.csv": b"c"}), upload("classes.xlsx", b"x")], allowed=PACKAGE_NAMES)
+    assert "“classes.csv”与“classes.xlsx”都是classes.csv" in refused.value.message
+    with pytest.raises(PeixunError) as refused:
+        save_uploads([zip_of({"x/death.csv": b"1", "y/DEATH.csv": b"2"})])
+    assert refused.value.message.startswith("文件重名：“x/death.csv”与“y/DEATH.csv”")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StopIteration,
-    reason="BUG: the registry (and history) upload takes `next(directory.iterdir())`; a .zip with no "
-    "file in it (or only folders) raises StopIteration in the view: HTTP 500 instead of a message.",
-)
 def test_an_empty_zip_as_a_registry_file_gets_a_message(client, world, tmp_path, settings):
+    """A registry (or history) upload must hold exactly one file: a .zip with no file in it (or only
+    folders) answers the form again with a message, not a 500, and starts no job."""
     settings.MEDIA_ROOT = tmp_path / "media"
     client.force_login(world.region_admin)
     response = client.post(
@@ -748,3 +774,21 @@ def test_an_empty_zip_as_a_registry_file_gets_a_message(client, world, tmp_path,
         {"which": "registry", "registry-kind": "death", "registry-file": zip_of({"folder/": b""})},
     )
     assert response.status_code == 200
+    assert "压缩包内没有文件" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("which", ["registry", "history"])
+def test_a_zip_of_two_files_as_a_registry_or_history_file_is_refused(
+    client, world, tmp_path, settings, which
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(world.region_admin)
+    archive = zip_of({"death.csv": b"a", "death_2.csv": b"b"})
+    response = client.post(
+        reverse("exchange:home"), {"which": which, f"{which}-kind": "death", f"{which}-file": archive}
+    )
+    assert response.status_code == 200
+    assert "一次只能导入一个文件，压缩包内有2个：death.csv、death_2.csv" in response.content.decode()
+    assert not Job.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -1,6 +1,7 @@
 """Small helpers every app's views use: permission gate, client address, Excel/CSV responses,
 reading an uploaded table."""
 
+from dataclasses import replace
 from functools import wraps
 from urllib.parse import quote
 
@@ -64,7 +65,13 @@ def read_upload(upload, *, required, optional=(), expected_name: str | None = No
     filename = name
     if expected_name and name.lower().endswith(".xlsx"):
         filename = expected_name.replace(".csv", ".xlsx")
-    table = read_table(upload, filename=filename, required=required, optional=optional)
+    try:
+        table = read_table(upload, filename=filename, required=required, optional=optional)
+    except ImportFailed as exc:
+        if filename == name:
+            raise
+        # the errors name the file the user uploaded, not the contract name used to find the sheet
+        raise ImportFailed([replace(e, file=name) if e.file == filename else e for e in exc.errors]) from exc
     if filename != name:
         table = Table(name, table.columns, table.rows)
     return table

@@ -2,8 +2,10 @@
 
 Reading checks the header (missing and extra columns are errors on line 1) and yields rows with
 their line numbers; an importer validates every row, collects every problem, and writes nothing
-unless there is none (all or nothing). Writing neutralises spreadsheet formulas: a cell starting
-with = + - @ is prefixed with ' so Excel shows it as text instead of running it.
+unless there is none (all or nothing). Blank rows are skipped and do not count towards the row
+limit. Writing neutralises spreadsheet formulas: a cell starting with = + - @ is prefixed with ' so
+Excel shows it as text instead of running it; CSV fields holding a line break are always quoted, and
+Excel cells drop the control characters XML cannot carry.
 """
 
 import csv
@@ -15,12 +17,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from .errors import PeixunError
 
 MAX_ROWS = 200_000
 MAX_XLSX_BYTES = 50 * 1024 * 1024
+# Blank rows do not count towards max_rows, but reading still stops (and refuses the file) after
+# this many times max_rows lines in all, blank or not: a sheet formatted down to row 99,999,999 (or
+# a CSV of millions of empty lines) cannot keep a worker busy. Ten times the limit is far beyond any
+# real file (Excel itself stops at 1,048,576 rows).
+SCAN_FACTOR = 10
+# csv's own limit on one cell (131,072 characters) is kept: no column of the contract comes near
+# it. A longer cell is refused as an ImportFailed naming its line (see _csv_failure).
 
 
 @dataclass(frozen=True)
@@ -114,14 +124,52 @@ def _read_csv(data: bytes, name: str, max_rows: int):
         header = next(reader)
     except StopIteration as exc:
         raise ImportFailed([RowError(name, 1, "文件", "文件为空，缺少表头")]) from exc
+    except csv.Error as exc:
+        raise _csv_failure(name, reader.line_num, exc) from exc
     rows = []
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _csv_failure(name, reader.line_num, exc) from exc
+        _check_scanned(name, reader.line_num, max_rows)
+        if not any(c.strip() for c in cells):
+            continue
         if len(rows) >= max_rows:
-            raise ImportFailed(
-                [RowError(name, reader.line_num, "文件", f"行数超过上限{max_rows}行，请拆分后导入")]
-            )
+            raise _too_many_rows(name, reader.line_num, max_rows)
         rows.append((reader.line_num, cells))
     return header, rows
+
+
+def _csv_failure(name: str, line: int, exc: csv.Error) -> ImportFailed:
+    """A row csv itself cannot read (a cell over csv.field_size_limit) as a row error."""
+    line = max(line, 1)
+    if "field larger than field limit" in str(exc):
+        message = f"第{line}行的单元格过长（超过{csv.field_size_limit()}个字符），请检查该行（引号是否成对）"
+    else:
+        message = f"第{line}行无法按CSV格式读取（{exc}）"
+    return ImportFailed([RowError(name, line, "文件", message)])
+
+
+def _too_many_rows(name: str, line: int, max_rows: int) -> ImportFailed:
+    return ImportFailed([RowError(name, line, "文件", f"行数超过上限{max_rows}行，请拆分后导入")])
+
+
+def _check_scanned(name: str, line: int, max_rows: int) -> None:
+    """Refuse a file that goes on past SCAN_FACTOR × max_rows lines, however many are blank."""
+    if line > SCAN_FACTOR * max_rows + 1:
+        raise ImportFailed(
+            [
+                RowError(
+                    name,
+                    line,
+                    "文件",
+                    f"文件超过{SCAN_FACTOR * max_rows}行（含空行），请删除多余的空行或拆分后导入",
+                )
+            ]
+        )
 
 
 def _read_xlsx(data: bytes, name: str, max_rows: int):
@@ -142,22 +190,30 @@ def _read_xlsx(data: bytes, name: str, max_rows: int):
         sheet = workbook[workbook.sheetnames[0]]
     else:
         raise ImportFailed([RowError(name, 1, "文件", f"找不到名为“{sheet_name}”的工作表")])
+    # The <dimension> a producer writes may be stale (e.g. "A1:E1" over thousands of rows) or far
+    # too large; read-only mode would trust it and drop or invent rows. Read what the sheet holds.
+    sheet.reset_dimensions()
     iterator = sheet.iter_rows(values_only=True)
     try:
-        header = [_cell_text(c) for c in next(iterator)]
-    except StopIteration as exc:
-        raise ImportFailed([RowError(name, 1, "文件", "工作表为空，缺少表头")]) from exc
-    while header and header[-1] == "":
-        header.pop()
-    rows = []
-    for index, cells in enumerate(iterator, start=2):
-        if len(rows) >= max_rows:
-            raise ImportFailed([RowError(name, index, "文件", f"行数超过上限{max_rows}行，请拆分后导入")])
-        values = [_cell_text(c) for c in cells]
-        while len(values) > len(header) and values[-1] == "":
-            values.pop()
-        rows.append((index, values))
-    workbook.close()
+        try:
+            header = [_cell_text(c) for c in next(iterator)]
+        except StopIteration as exc:
+            raise ImportFailed([RowError(name, 1, "文件", "工作表为空，缺少表头")]) from exc
+        while header and header[-1] == "":
+            header.pop()
+        rows = []
+        for index, cells in enumerate(iterator, start=2):
+            _check_scanned(name, index, max_rows)
+            values = [_cell_text(c) for c in cells]
+            if not any(values):
+                continue  # a blank (or merely formatted) row: skipped, not counted
+            if len(rows) >= max_rows:
+                raise _too_many_rows(name, index, max_rows)
+            while len(values) > len(header) and values[-1] == "":
+                values.pop()
+            rows.append((index, values))
+    finally:
+        workbook.close()
     return header, rows
 
 
@@ -174,6 +230,8 @@ def iter_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
             raise ImportFailed([RowError(name, 1, "文件", "文件为空，缺少表头")]) from exc
         except UnicodeDecodeError as exc:
             raise ImportFailed([RowError(name, 1, "文件", "文件不是UTF-8编码")]) from exc
+        except csv.Error as exc:
+            raise _csv_failure(name, reader.line_num, exc) from exc
         _check_header(name, header, required, optional)
         width = len(header)
         while True:
@@ -183,6 +241,8 @@ def iter_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
                 break
             except UnicodeDecodeError as exc:
                 raise ImportFailed([RowError(name, reader.line_num, "文件", "文件不是UTF-8编码")]) from exc
+            except csv.Error as exc:
+                raise _csv_failure(name, reader.line_num, exc) from exc
             if not any(cells):
                 continue
             if len(cells) > width:
@@ -240,6 +300,15 @@ def safe_cell(value):
     return value
 
 
+def xlsx_cell(value):
+    """A value for an openpyxl cell: the ASCII control characters XML 1.0 cannot carry (openpyxl
+    raises IllegalCharacterError on them) are removed first, then safe_cell, so an ESC before
+    "=1+2" cannot hide the formula. Every workbook peixun writes goes through here."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return safe_cell(value)
+
+
 def write_xlsx(
     sheet_name: str, columns: Sequence[str], rows: Iterable[Sequence], *, labels: Sequence[str] | None = None
 ) -> bytes:
@@ -249,11 +318,11 @@ def write_xlsx(
     sheet.title = sheet_name[:31]
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE7F3")
-    sheet.append(list(columns))
+    sheet.append([xlsx_cell(c) for c in columns])
     for cell in sheet[1]:
         cell.font, cell.fill = bold, fill
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([xlsx_cell(v) for v in row])
     for index, label in enumerate(labels or columns, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
             12, len(label) * 2 + 4
@@ -263,14 +332,25 @@ def write_xlsx(
     return buffer.getvalue()
 
 
-def write_csv(columns: Sequence[str], rows: Iterable[Sequence]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+def csv_write(fh, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Write a CSV to an open text file (opened with newline=""), row by row; returns the number of
+    rows. Lines end in CRLF (RFC 4180, as Excel writes): with that terminator csv quotes every field
+    holding a carriage return or a line feed, so a line break inside a cell can neither split the
+    row nor start a cell of its own that escapes safe_cell."""
+    writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(columns)
+    count = 0
     for row in rows:
         writer.writerow(
             ["" if v is None else safe_cell(v if not isinstance(v, Decimal) else str(v)) for v in row]
         )
+        count += 1
+    return count
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence]) -> str:
+    buffer = io.StringIO()
+    csv_write(buffer, columns, rows)
     return buffer.getvalue()
 
 

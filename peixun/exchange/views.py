@@ -1,6 +1,9 @@
 """数据交换: upload a data package, a registry snapshot or history; run the province-wide check;
 follow each as a background job with its progress and row-level errors."""
 
+import shutil
+from pathlib import Path
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -55,6 +58,19 @@ def exchange_home(request):
     )
 
 
+def _single_file(directory: Path) -> Path:
+    """The one file of a registry or history upload (a .csv/.xlsx, or a .zip holding exactly one)."""
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    if len(files) != 1:
+        shutil.rmtree(directory, ignore_errors=True)
+        if not files:
+            raise PeixunError("压缩包内没有文件：请上传一个 .csv 或 .xlsx 文件，或只含一个该类文件的 .zip")
+        raise PeixunError(
+            f"一次只能导入一个文件，压缩包内有{len(files)}个：{'、'.join(p.name for p in files)}"
+        )
+    return files[0]
+
+
 def _submit(request, which, forms):
     if which == "package":
         form = forms["package"] = PackageForm(request.POST, request.FILES, prefix="package")
@@ -70,7 +86,7 @@ def _submit(request, which, forms):
         form = forms["registry"] = RegistryForm(request.POST, request.FILES, prefix="registry")
         if form.is_valid():
             directory = save_uploads([form.cleaned_data["file"]])
-            path = next(directory.iterdir())
+            path = _single_file(directory)
             kind = form.cleaned_data["kind"]
             return job_submit(
                 kind="import_registry",
@@ -85,7 +101,7 @@ def _submit(request, which, forms):
             return job_submit(
                 kind="import_history",
                 title="导入历史培训记录",
-                params={"path": str(next(directory.iterdir()))},
+                params={"path": str(_single_file(directory))},
                 actor=request.user,
             )
     elif which == "crosscheck":

@@ -29,7 +29,7 @@ from peixun.accounts.scope import restrict
 from peixun.catalog.models import Level as SkillLevel
 from peixun.catalog.models import TrainingType
 from peixun.core.identity import mask_id_number
-from peixun.core.tabular import safe_cell
+from peixun.core.tabular import xlsx_cell
 from peixun.subsidies.models import Payment, SubsidyApplication, SubsidyLine
 from peixun.training.models import Category
 
@@ -388,21 +388,21 @@ def write_report(report: Report) -> bytes:
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
     for sheet in report.sheets:
         ws = workbook.create_sheet(sheet.title[:31])
-        ws.append([report.title])
+        ws.append([xlsx_cell(report.title)])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([label for label, _ in sheet.columns])
+        ws.append([xlsx_cell(label) for label, _ in sheet.columns])
         for cell in ws[2]:
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(horizontal="center")
         for row in sheet.rows:
-            ws.append([safe_cell(v) for v in row])
+            ws.append([xlsx_cell(v) for v in row])
         if sheet.total:
-            ws.append([safe_cell(v) for v in sheet.total])
+            ws.append([xlsx_cell(v) for v in sheet.total])
             for cell in ws[ws.max_row]:
                 cell.font = bold
         if sheet.note:
             ws.append([])
-            ws.append([f"说明：{sheet.note}"])
+            ws.append([xlsx_cell(f"说明：{sheet.note}")])
         for index, (label, kind) in enumerate(sheet.columns, start=1):
             letter = ws.cell(row=2, column=index).column_letter
             ws.column_dimensions[letter].width = max(10, len(label) * 2 + 2)

@@ -1,9 +1,9 @@
-import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
 from peixun.checks.services import EXPORT_COLUMNS, findings_export_rows
+from peixun.core.tabular import csv_write
 
 
 class Command(BaseCommand):
@@ -13,11 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
 
     def handle(self, *args, file: Path, **options):
-        count = 0
+        # tabular's writer, like every other export: a text cell starting with = + - @ (a class
+        # code or evidence copied from an imported file) is written with a leading ' so a
+        # spreadsheet shows it instead of running it; rows stream, nothing is held in memory
         with open(file, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(EXPORT_COLUMNS)
-            for row in findings_export_rows():
-                writer.writerow(row)
-                count += 1
+            count = csv_write(fh, EXPORT_COLUMNS, findings_export_rows())
         self.stdout.write(f"已导出{count}条问题线索到 {file}")
