@@ -42,6 +42,11 @@ def _document(upload, label):
     return upload
 
 
+def _with_defaults(kwargs, defaults: dict) -> None:
+    """Default initial values that the view's own `initial` may override (not replace)."""
+    kwargs["initial"] = {**defaults, **(kwargs.get("initial") or {})}
+
+
 def _percent(value):
     return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.0001"))
 
@@ -127,7 +132,7 @@ class DrawForm(StyledForm):
     )
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"inspection_due": timezone.localdate() + dt.timedelta(days=30)})
+        _with_defaults(kwargs, {"inspection_due": timezone.localdate() + dt.timedelta(days=30)})
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -256,7 +261,7 @@ class InspectionRecordForm(StyledForm):
     )
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"inspected_on": timezone.localdate()})
+        _with_defaults(kwargs, {"inspected_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         for code, label in CheckItem.choices:
             self.fields[f"result_{code}"] = forms.ChoiceField(
@@ -380,8 +385,7 @@ class ViolationForm(StyledForm):
     )
 
     def __init__(self, *args, inspections, classes, findings, **kwargs):
-        kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("found_on", timezone.localdate())
+        _with_defaults(kwargs, {"found_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["inspection"].queryset = inspections
         self.fields["training_class"].queryset = classes
@@ -415,7 +419,7 @@ class SanctionForm(StyledForm):
     )
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"decided_on": timezone.localdate()})
+        _with_defaults(kwargs, {"decided_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
     def clean_document(self):
@@ -437,7 +441,7 @@ class SanctionEndForm(StyledForm):
     note = forms.CharField(label=_("执行情况"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"ended_on": timezone.localdate()})
+        _with_defaults(kwargs, {"ended_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
 
@@ -456,7 +460,7 @@ class RecoveryForm(StyledForm):
 
     def __init__(self, *args, lines, **kwargs):
         today = timezone.localdate()
-        kwargs.setdefault("initial", {"ordered_on": today, "due_date": today + dt.timedelta(days=30)})
+        _with_defaults(kwargs, {"ordered_on": today, "due_date": today + dt.timedelta(days=30)})
         super().__init__(*args, **kwargs)
         self.fields["lines"].queryset = lines
 
@@ -467,7 +471,7 @@ class ReceiptForm(StyledForm):
     voucher_no = forms.CharField(label=_("缴款凭证号"), max_length=64)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"received_on": timezone.localdate()})
+        _with_defaults(kwargs, {"received_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
 
@@ -500,7 +504,7 @@ class ClueForm(StyledForm):
     attachments = AttachmentsField(label=_("其他附件"), required=False, help_text=_("可多选，每个不超过10MB"))
 
     def __init__(self, *args, institutions, violations, **kwargs):
-        kwargs.setdefault("initial", {"sent_on": timezone.localdate()})
+        _with_defaults(kwargs, {"sent_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = institutions
         self.fields["violation"].queryset = violations
@@ -511,7 +515,7 @@ class ClueReplyForm(StyledForm):
     reply = forms.CharField(label=_("回复内容"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"reply_on": timezone.localdate()})
+        _with_defaults(kwargs, {"reply_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
 
@@ -520,7 +524,7 @@ class ClueCloseForm(StyledForm):
     outcome = forms.CharField(label=_("处理结果"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"closed_on": timezone.localdate()})
+        _with_defaults(kwargs, {"closed_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
 
@@ -542,7 +546,7 @@ class JointForm(StyledForm):
     )
 
     def __init__(self, *args, institutions, **kwargs):
-        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        _with_defaults(kwargs, {"held_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["institutions"].queryset = institutions
 
@@ -563,6 +567,6 @@ class StaffTrainingForm(StyledForm):
     notes = forms.CharField(label=_("内容摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, attendees, **kwargs):
-        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        _with_defaults(kwargs, {"held_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = attendees

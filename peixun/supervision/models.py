@@ -270,7 +270,7 @@ class Inspection(models.Model):
     class Status(models.TextChoices):
         PLANNED = "PLANNED", _("待检查")
         # checked; problems found: rectification or a violation case follows
-        FOLLOW_UP = "FOLLOW_UP", _("整改跟进中")
+        FOLLOW_UP = "FOLLOW_UP", _("跟进处理中")
         CLOSED = "CLOSED", _("已办结")
 
     class Outcome(models.TextChoices):

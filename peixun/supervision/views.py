@@ -440,10 +440,11 @@ def draw_cancel(request, pk: int):
 @require_official(Perm.MANAGE_DRAWS)
 @require_POST
 def assignment_replace(request, pk: int):
+    draw = get_scoped_or_404(Draw.objects.all(), request.user, pk=pk)
     assignment = get_object_or_404(
-        DrawAssignment.objects.select_related("target__draw"),
-        pk=pk,
-        target__draw__in=visible_draws(request.user),
+        DrawAssignment.objects.select_related("target__draw", "inspector"),
+        pk=request.POST.get("assignment") if str(request.POST.get("assignment", "")).isdigit() else 0,
+        target__draw=draw,
     )
     form = ReasonForm(request.POST)
     try:
@@ -455,7 +456,7 @@ def assignment_replace(request, pk: int):
         messages.success(request, f"已按抽取顺序由“{new.inspector.name}”替换“{assignment.inspector.name}”")
     except PeixunError as exc:
         messages.error(request, exc.message)
-    return redirect("supervision:draw_detail", pk=assignment.target.draw_id)
+    return redirect("supervision:draw_detail", pk=draw.pk)
 
 
 def _pool_response(draw: Draw) -> HttpResponse:
@@ -588,6 +589,10 @@ def inspection_detail(request, pk: int):
     ]
     if has_perm(user, Perm.DECIDE_SANCTIONS) and inspection.status == Inspection.Status.FOLLOW_UP:
         moves = moves + [m for m in INSPECTION_MOVES if m.name == "close" and m not in moves]
+    awaiting_case = inspection.outcome == Inspection.Outcome.VIOLATION and not inspection.violations.exists()
+    if awaiting_case:
+        # closed once the case is opened (services.inspection_close says so too)
+        moves = [m for m in moves if m.name != "close"]
     is_institution = user.role == Role.INSTITUTION_OPERATOR
     can_rectify = (
         is_institution
@@ -614,6 +619,7 @@ def inspection_detail(request, pk: int):
             "can_rectify": can_rectify,
             "rectification_form": RectificationForm() if can_rectify else None,
             "note_form": NoteForm(),
+            "awaiting_case": awaiting_case and inspection.status == Inspection.Status.FOLLOW_UP,
             "can_open_case": has_perm(user, Perm.DECIDE_SANCTIONS)
             and inspection.outcome in (Inspection.Outcome.VIOLATION, Inspection.Outcome.RECTIFY),
             "public": inspection.kind == Inspection.Kind.DRAW
@@ -991,7 +997,7 @@ def violation_detail(request, pk: int):
             "clues": violation.clues.all() if official and has_perm(user, Perm.HAND_OVER) else [],
             "can_hand_over": official and has_perm(user, Perm.HAND_OVER),
             "integrity": IntegrityRecord.objects.filter(violation=violation).order_by("recorded_on", "id"),
-            "removal_required": violation.type in sv.REMOVAL_REQUIRED,
+            "removal_missing": violation.type in sv.REMOVAL_REQUIRED and SanctionKind.REMOVE not in taken,
         },
     )
 
