@@ -553,6 +553,8 @@ def test_the_incremental_refresh_agrees_with_a_full_one(s, world):
 
 
 def _snapshot():
+    from peixun.reports.models import AreaTotalFact, InstitutionYearFact
+
     fields = (
         "area_id",
         "occupation_code",
@@ -562,7 +564,14 @@ def _snapshot():
         "month",
         *ClassMonthFact.MEASURES,
     )
-    return sorted(tuple(str(v) for v in row) for row in AreaMonthFact.objects.values_list(*fields))
+    tables = [
+        sorted(tuple(str(v) for v in row) for row in model.objects.values_list(*fields))
+        for model in (AreaMonthFact, AreaTotalFact, InstitutionYearFact)
+    ]
+    return [
+        *tables,
+        sorted(InstitutionYearFact.objects.values_list("institution_id", "occupation_code", "year")),
+    ]
 
 
 @pytest.mark.django_db

@@ -31,10 +31,13 @@ from peixun.institutions.models import Institution
 from peixun.training.models import Category
 
 from . import employment as rules
-from .models import AreaMonthFact, ClassMonthFact, FactMeasures
+from .models import AreaMonthFact, AreaTotalFact, ClassMonthFact, FactMeasures, InstitutionYearFact
 
 logger = logging.getLogger(__name__)
 MEASURES = FactMeasures.MEASURES
+# what each grouping needs (fewer sums, faster queries)
+VOLUME = ("trainees", "completed", "certified", "ended")
+RATES = (*VOLUME, "emp3_due", "emp3_employed", "emp3_study", "emp6_due", "emp6_employed", "emp6_study")
 TOP_OCCUPATIONS = 15
 TOP_RULES = 15
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
@@ -211,14 +214,29 @@ def resolve_level(user, filters: Filters) -> Level:
     return Level(key, area.name, area=area, area_ids=ids)
 
 
-def facts(user, level: Level, filters: Filters, *, year: bool = True, occupation: bool = True) -> QuerySet:
-    """The fact rows of the level and filters, restricted to the user's scope first."""
-    if level.reads_class_facts:
+MONTHLY, BY_OCCUPATION = "monthly", "by_occupation"
+
+
+def facts(
+    user, level: Level, filters: Filters, *, year: bool = True, occupation: bool = True, grain: str = MONTHLY
+) -> QuerySet:
+    """The fact rows of the level and filters, restricted to the user's scope first.
+
+    `grain` MONTHLY keeps month and person category (county and institution: the class rows; region
+    and city: the rows summed over occupations, or per occupation when one is chosen); BY_OCCUPATION
+    keeps occupation and institution, summed over the year (InstitutionYearFact)."""
+    if grain == BY_OCCUPATION:
+        qs = restrict(InstitutionYearFact.objects.all(), user)
+        if level.institution is not None:
+            qs = qs.filter(institution=level.institution)
+    elif level.reads_class_facts:
         qs = restrict(ClassMonthFact.objects.all(), user)
         if level.institution is not None:
             qs = qs.filter(institution=level.institution)
-    else:
+    elif occupation and filters.occupation:
         qs = restrict(AreaMonthFact.objects.all(), user)
+    else:
+        qs = restrict(AreaTotalFact.objects.all(), user)
     if level.area_ids is not None and level.institution is None:
         qs = qs.filter(area_id__in=level.area_ids)
     if year:
@@ -265,6 +283,48 @@ class Chart:
 
     def export_rows(self) -> list[list]:
         return [*self.rows, *([self.total] if self.total else [])]
+
+    @property
+    def display(self) -> list[tuple[list[tuple[str, bool]], dict | None]]:
+        """The first DISPLAY_ROWS rows as text (formatted here, not cell by cell in the template),
+        each with its drill-down filter; the Excel export holds them all."""
+        kinds = [c.kind for c in self.columns]
+        links = self.links or []
+        return [
+            (
+                [(format_cell(v, k), k != TEXT) for v, k in zip(row, kinds, strict=False)],
+                links[i] if i < len(links) else None,
+            )
+            for i, row in enumerate(self.rows[:DISPLAY_ROWS])
+        ]
+
+    @property
+    def display_total(self) -> list[tuple[str, bool]] | None:
+        if not self.total:
+            return None
+        return [
+            (format_cell(v, c.kind), c.kind != TEXT) for v, c in zip(self.total, self.columns, strict=False)
+        ]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) > DISPLAY_ROWS
+
+
+DISPLAY_ROWS = 100
+
+
+def format_cell(value, kind: str) -> str:
+    """Counts with thousands separators, rates as 85.3%, money as ¥1,200.00 (ui.md)."""
+    if value is None or value == "":
+        return "" if kind == TEXT else "—"
+    if kind == PCT:
+        return f"{Decimal(value):.1f}%"
+    if kind == MONEY:
+        return f"¥{Decimal(value):,.2f}"
+    if kind == INT:
+        return f"{int(value):,}"
+    return str(value)
 
 
 def _num(value) -> float | None:
@@ -325,7 +385,7 @@ class Child:
         return iter((self.name, self.sums))
 
 
-def children_of(level: Level, qs: QuerySet) -> list[Child]:
+def children_of(level: Level, qs: QuerySet, measures: Sequence[str] = RATES) -> list[Child]:
     """(name, sums) per child of the level: the 14 city-level areas side by side for the region
     (zeros included), the areas of a city, the institutions of a county, an institution's
     occupations."""
@@ -335,7 +395,7 @@ def children_of(level: Level, qs: QuerySet) -> list[Child]:
         "county": "institution_id",
         "institution": "occupation_code",
     }[level.key]
-    sums = grouped(qs, dimension)
+    sums = grouped(qs, dimension, measures)
     names = _child_names(level, sums)
     if level.key == "region":
         cities = Area.objects.filter(kind__in=(Area.Kind.CITY, Area.Kind.COUNTY_DIRECT)).order_by("code")
@@ -810,7 +870,7 @@ def dashboard_for(
     by_month = grouped(qs, "month")
     totals = Sums.of(by_month.values())
     children = children_of(level, qs) if level.key != "institution" else None
-    occupation = grouped(qs, "occupation_code")
+    occupation = grouped(facts(user, level, filters, grain=BY_OCCUPATION), "occupation_code", RATES)
     if level.key == "institution":
         names = occupation_names(occupation)
         children = sorted(
@@ -823,7 +883,7 @@ def dashboard_for(
         charts.append(by_child(level, children))
     charts += [
         rates_by_child(level, children, totals),
-        by_category(grouped(qs, "category")),
+        by_category(grouped(qs, "category", RATES)),
         subsidies_by_month(by_month),
         timeliness(totals, current_timeliness(level) if current_timeliness else None, limits or {}),
         findings_by_rule(user, level, filters),
@@ -854,7 +914,7 @@ def occupation_options(user, level: Level, filters: Filters) -> list[tuple[str, 
     )
     codes = cache.get(key)
     if codes is None:
-        qs = facts(user, level, filters, occupation=False)
+        qs = facts(user, level, filters, occupation=False, grain=BY_OCCUPATION)
         codes = sorted(set(qs.values_list("occupation_code", flat=True).distinct()))
         cache.set(key, codes, 600)
     names = occupation_names(codes)
@@ -875,7 +935,8 @@ def cities_side_by_side(user, filters: Filters) -> list[tuple[Area, Sums]]:
     """The region's 14 city-level areas (12 盟市, 满洲里市, 二连浩特市) with their sums; region only."""
     if not scope_of(user).everything:
         raise Http404("页面不存在")
-    qs = restrict(AreaMonthFact.objects.filter(year=filters.year), user)
+    table = AreaMonthFact if filters.occupation else AreaTotalFact
+    qs = restrict(table.objects.filter(year=filters.year), user)
     if filters.occupation:
         qs = qs.filter(occupation_code=filters.occupation)
     if filters.training_type:

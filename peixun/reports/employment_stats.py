@@ -4,13 +4,16 @@ registry nor a follow-up record says anything yet."""
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 from peixun.accounts.scope import restrict
 from peixun.institutions.models import Institution
 from peixun.training.models import Category
 
 from .dashboards import (
+    BY_OCCUPATION,
     PCT,
     TEXT,
     Chart,
@@ -24,7 +27,7 @@ from .dashboards import (
     grouped,
     occupation_names,
 )
-from .models import ClassMonthFact, EmploymentOutcome
+from .models import EmploymentOutcome
 
 EMP_MEASURES = ("emp3_due", "emp3_employed", "emp3_study", "emp6_due", "emp6_employed", "emp6_study")
 TOP = 15
@@ -112,14 +115,7 @@ def employment_charts(user, level: Level, filters: Filters) -> list[Chart]:
                 children_of(level, qs),
             )
         )
-        institution_facts = restrict(ClassMonthFact.objects.all(), user).filter(year=filters.year)
-        if level.area_ids is not None:
-            institution_facts = institution_facts.filter(area_id__in=level.area_ids)
-        if filters.occupation:
-            institution_facts = institution_facts.filter(occupation_code=filters.occupation)
-        if filters.training_type:
-            institution_facts = institution_facts.filter(training_type=filters.training_type)
-        by_inst = grouped(institution_facts, "institution_id", EMP_MEASURES)
+        by_inst = grouped(facts(user, level, filters, grain=BY_OCCUPATION), "institution_id", EMP_MEASURES)
         names = dict(Institution.objects.filter(id__in=list(by_inst)).values_list("id", "name"))
         charts.append(
             _chart(
@@ -131,7 +127,7 @@ def employment_charts(user, level: Level, filters: Filters) -> list[Chart]:
                 top=True,
             )
         )
-    by_occ = grouped(qs, "occupation_code", EMP_MEASURES)
+    by_occ = grouped(facts(user, level, filters, grain=BY_OCCUPATION), "occupation_code", EMP_MEASURES)
     names = occupation_names(by_occ)
     charts.append(
         _chart(
@@ -169,6 +165,22 @@ def follow_up_list(user, level: Level, filters: Filters) -> QuerySet:
         qs = qs.filter(training_class__occupation_code=filters.occupation)
     if filters.training_type:
         qs = qs.filter(training_class__training_type=filters.training_type)
+    # (check date, id) follows the (status, check_date) index: the first page needs no sort of all rows
     return qs.select_related(
         "training_class__institution", "training_class__area", "enrollment__person"
-    ).order_by("check_date", "training_class__code", "id")
+    ).order_by("check_date", "id")
+
+
+class CappedPaginator(Paginator):
+    """Counts at most CAP rows: a province's follow-up list can hold hundreds of thousands, and an
+    exact count of them costs more than the page itself. Beyond the cap the page says "N+"."""
+
+    CAP = 3000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.values("pk")[: self.CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP

@@ -260,12 +260,56 @@ class AreaMonthFact(FactMeasures):
                 name="uniq_area_month_fact",
             )
         ]
-        indexes = [models.Index(fields=["year", "city"]), models.Index(fields=["year", "area"])]
+        indexes = [
+            models.Index(fields=["year", "city"]),
+            models.Index(fields=["year", "area"]),
+            models.Index(fields=["year", "occupation_code"]),
+        ]
         verbose_name = _("地区月度统计")
         verbose_name_plural = _("地区月度统计")
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.occupation_code} {self.year}-{self.month:02d}"
+
+
+class AreaTotalFact(FactMeasures):
+    """AreaMonthFact summed over occupations (`occupation_code` is always ""): per area, training
+    type, person category and month. What region and city pages read when no occupation is chosen —
+    a few rows per area and month instead of one per occupation."""
+
+    scope_paths = ScopePaths(area="area")
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "city"]), models.Index(fields=["year", "area"])]
+        verbose_name = _("地区月度合计")
+        verbose_name_plural = _("地区月度合计")
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.year}-{self.month:02d} {self.category}"
+
+
+class InstitutionYearFact(FactMeasures):
+    """ClassMonthFact summed over classes, person categories and months: per institution, area,
+    occupation, training type and year (`category` "", `month` 0). What the occupation and institution
+    tables, the employment rate of an institution and the needs match read."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+", db_index=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    scope_paths = ScopePaths(area="area", organisation="organisation")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["year", "area"]),
+            models.Index(fields=["year", "city"]),
+            models.Index(fields=["institution", "year"]),
+            models.Index(fields=["organisation", "year"]),
+        ]
+        verbose_name = _("机构年度统计")
+        verbose_name_plural = _("机构年度统计")
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.occupation_code} {self.year}"
 
 
 class StatsState(models.Model):

@@ -20,6 +20,7 @@ from peixun.demand.models import DemandReport
 
 from . import employment as rules
 from .dashboards import (
+    BY_OCCUPATION,
     INT,
     PCT,
     TEXT,
@@ -105,7 +106,7 @@ def needs_match(user, filters: Filters) -> tuple[Level, list[NeedRow]]:
         cell[1] += row["worker"] or 0
         cell[2] += row["n"]
     supply = grouped(
-        facts(user, level, filters),
+        facts(user, level, filters, grain=BY_OCCUPATION),
         ("city_id" if by_city else "area_id", "occupation_code"),
         ("classes", "trainees"),
     )

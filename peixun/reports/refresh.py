@@ -30,7 +30,16 @@ from peixun.subsidies.models import SubsidyApplication, SubsidyLine
 from peixun.training.models import ClassStatus, Enrollment, ExamResult, Review, TrainingClass
 
 from . import employment as rules
-from .models import AreaMonthFact, ClassMonthFact, EmploymentOutcome, FactMeasures, FollowUp, StatsState
+from .models import (
+    AreaMonthFact,
+    AreaTotalFact,
+    ClassMonthFact,
+    EmploymentOutcome,
+    FactMeasures,
+    FollowUp,
+    InstitutionYearFact,
+    StatsState,
+)
 
 # Classes that ran (or are running): their trainees count. Drafts, refused and withdrawn ones do not.
 RUNNING = (
@@ -339,39 +348,76 @@ def class_facts(class_ids: Sequence[int], *, today: dt.date, areas: AreaIndex) -
     return facts
 
 
-# --- area facts -------------------------------------------------------------------------------------
-
-_DIMENSIONS = ("area_id", "city_id", "occupation_code", "training_type", "category", "year", "month")
+# --- area facts ---------------------------------------------------------------------------------------
 
 
-def rebuild_area_facts(
-    *, area_ids: Iterable[int] | None = None, occupation_codes: Iterable[str] | None = None
+def _rebuild(
+    target, source, dimensions: tuple[str, ...], constants: dict, where: list[tuple[str, Iterable]]
 ) -> int:
-    """Sum ClassMonthFact into AreaMonthFact for the given areas × occupations (all when None).
-
-    Any rectangle of areas and occupations is exact: the rows deleted and the rows summed are
-    selected by the same condition."""
-    where, params = [], []
-    for column, values in (("area_id", area_ids), ("occupation_code", occupation_codes)):
+    """Delete the target's rows under `where` and sum them again from the source under the same
+    condition: exact for any rectangle of the dimensions named in `where`."""
+    conditions, params = [], []
+    for column, values in where:
         if values is None:
             continue
         values = sorted(set(values))
         if not values:
             return 0
-        where.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+        conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
         params.extend(values)
-    condition = f"WHERE {' AND '.join(where)}" if where else ""
-    target, source = AreaMonthFact._meta.db_table, ClassMonthFact._meta.db_table
-    dims = ", ".join(_DIMENSIONS)
-    sums = ", ".join(f"SUM({m})" for m in FactMeasures.MEASURES)
+    condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    dims = ", ".join(dimensions)
+    columns = ", ".join([*dimensions, *constants, *FactMeasures.MEASURES])
+    selected = ", ".join(
+        [*dimensions, *(["%s"] * len(constants)), *(f"SUM({m})" for m in FactMeasures.MEASURES)]
+    )
+    t, src = target._meta.db_table, source._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {target} {condition}", params)  # noqa: S608 - names are ours
+        cursor.execute(f"DELETE FROM {t} {condition}", params)  # noqa: S608 - table and column names are ours
         cursor.execute(
-            f"INSERT INTO {target} ({dims}, {', '.join(FactMeasures.MEASURES)}) "  # noqa: S608
-            f"SELECT {dims}, {sums} FROM {source} {condition} GROUP BY {dims}",
-            params,
+            f"INSERT INTO {t} ({columns}) SELECT {selected} FROM {src} {condition} GROUP BY {dims}",  # noqa: S608
+            [*constants.values(), *params],
         )
         return cursor.rowcount
+
+
+def rebuild_area_facts(
+    *, area_ids: Iterable[int] | None = None, occupation_codes: Iterable[str] | None = None
+) -> int:
+    """Rebuild the three summed tables for the given areas × occupations (all when None):
+    AreaMonthFact and InstitutionYearFact from ClassMonthFact, AreaTotalFact from AreaMonthFact."""
+    rectangle = [("area_id", area_ids), ("occupation_code", occupation_codes)]
+    n = _rebuild(
+        AreaMonthFact,
+        ClassMonthFact,
+        ("area_id", "city_id", "occupation_code", "training_type", "category", "year", "month"),
+        {},
+        rectangle,
+    )
+    _rebuild(
+        InstitutionYearFact,
+        ClassMonthFact,
+        (
+            "area_id",
+            "city_id",
+            "institution_id",
+            "organisation_id",
+            "occupation_code",
+            "training_type",
+            "year",
+        ),
+        {"category": "", "month": 0},
+        rectangle,
+    )
+    # without occupations: the whole of each touched area
+    _rebuild(
+        AreaTotalFact,
+        AreaMonthFact,
+        ("area_id", "city_id", "training_type", "category", "year", "month"),
+        {"occupation_code": ""},
+        [("area_id", area_ids)],
+    )
+    return n
 
 
 # --- the refresh ------------------------------------------------------------------------------------

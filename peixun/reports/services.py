@@ -19,7 +19,7 @@ from peixun.institutions.models import Institution
 from peixun.training.models import Enrollment, ExamResult
 
 from . import employment as rules
-from .models import Checkpoint, ClassMonthFact, FollowUp
+from .models import Checkpoint, FollowUp, InstitutionYearFact
 from .refresh import COMPLETING
 
 
@@ -136,7 +136,7 @@ def employment_rate_for_institution(
     """
     if checkpoint not in Checkpoint.values:
         raise ValueError("checkpoint must be 3 or 6")
-    qs = ClassMonthFact.objects.filter(institution=institution)
+    qs = InstitutionYearFact.objects.filter(institution=institution)
     if year is not None:
         qs = qs.filter(year=year)
     p = f"emp{checkpoint}"

@@ -23,7 +23,9 @@ from decimal import Decimal
 from django.http import Http404
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from peixun.accounts.scope import restrict
 from peixun.catalog.models import Level as SkillLevel
@@ -136,7 +138,7 @@ def _statistics(
     sheet1.note = "人员类别按培训时的身份（财社〔2023〕181号 第五条）。"
 
     sheet2 = Sheet(f"按{level.children_label}", [(level.children_label, TEXT), *STAT_COLUMNS])
-    for name, s in children_of(level, qs):
+    for name, s in children_of(level, qs, STAT_MEASURES):
         sheet2.rows.append([name, *_stat_values(s)])
     sheet2.add_total()
     sheets = [sheet1, sheet2]
@@ -382,33 +384,42 @@ def upgrade_account(user, *, year: int, area_code: str = "", progress: Progress 
 
 
 def write_report(report: Report) -> bytes:
-    """One workbook, one sheet per table: a title line, the header, the rows, the 合计 row in bold."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    """One workbook, one sheet per table: a title line, the header, the rows, the 合计 row in bold.
+    Written streaming (openpyxl write-only): a year's ledger has hundreds of thousands of rows."""
+    workbook = Workbook(write_only=True)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
     for sheet in report.sheets:
         ws = workbook.create_sheet(sheet.title[:31])
-        ws.append([xlsx_cell(report.title)])
-        ws["A1"].font = Font(bold=True, size=13)
-        ws.append([xlsx_cell(label) for label, _ in sheet.columns])
-        for cell in ws[2]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(horizontal="center")
+        money = [kind == MONEY for _label, kind in sheet.columns]
+        for index, (label, _kind) in enumerate(sheet.columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = max(10, len(label) * 2 + 2)
+
+        def cell(value, *, style=None, is_money=False, ws=ws):
+            c = WriteOnlyCell(ws, value=xlsx_cell(value))
+            if style is not None:
+                c.font = style
+            if is_money:
+                c.number_format = "#,##0.00"
+            return c
+
+        title = cell(report.title, style=Font(bold=True, size=13))
+        ws.append([title])
+        header = []
+        for label, _kind in sheet.columns:
+            c = cell(label, style=bold)
+            c.fill = fill
+            c.alignment = Alignment(horizontal="center")
+            header.append(c)
+        ws.append(header)
         for row in sheet.rows:
-            ws.append([xlsx_cell(v) for v in row])
+            ws.append(
+                [cell(v, is_money=True) if m else xlsx_cell(v) for v, m in zip(row, money, strict=False)]
+            )
         if sheet.total:
-            ws.append([xlsx_cell(v) for v in sheet.total])
-            for cell in ws[ws.max_row]:
-                cell.font = bold
+            ws.append([cell(v, style=bold, is_money=m) for v, m in zip(sheet.total, money, strict=False)])
         if sheet.note:
             ws.append([])
-            ws.append([xlsx_cell(f"说明：{sheet.note}")])
-        for index, (label, kind) in enumerate(sheet.columns, start=1):
-            letter = ws.cell(row=2, column=index).column_letter
-            ws.column_dimensions[letter].width = max(10, len(label) * 2 + 2)
-            if kind == MONEY:
-                for (cell,) in ws.iter_rows(min_row=3, max_row=ws.max_row, min_col=index, max_col=index):
-                    cell.number_format = "#,##0.00"
+            ws.append([f"说明：{sheet.note}"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

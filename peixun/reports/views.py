@@ -9,8 +9,8 @@ refresh (`refresh.stats_catch_up`), unless that is too much for a page view.
 import datetime as dt
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 
 from peixun.accounts.http import client_ip, download_response, require_perm
 from peixun.accounts.roles import Perm, has_perm
-from peixun.accounts.scope import get_scoped_or_404, scope_of
+from peixun.accounts.scope import get_scoped_or_404, restrict, scope_of
 from peixun.catalog.models import TrainingType
-from peixun.core.errors import PeixunError
+from peixun.core.errors import CalendarMissing, PeixunError
 from peixun.core.jobs import job_progress, job_submit
 from peixun.core.models import Job, PersonAccessLog
 from peixun.core.services import current_rule_settings
 from peixun.core.tabular import write_xlsx
+from peixun.core.workdays import WorkdayCalendar
 from peixun.training.models import Enrollment, TrainingClass
 
 from . import employment as rules
@@ -38,7 +39,7 @@ from .dashboards import (
     occupation_options,
     resolve_level,
 )
-from .employment_stats import employment_charts, follow_up_list
+from .employment_stats import CappedPaginator, employment_charts, follow_up_list
 from .forms import FollowUpForm, ReportForm
 from .jobs import REFRESH_KIND, REPORT_KINDS, report_directory, report_submit
 from .models import Checkpoint, EmploymentOutcome, FollowUp
@@ -105,19 +106,30 @@ def _up_query(user, level: Level, filters: Filters) -> str | None:
 
 
 def _current_timeliness(user):
-    """审核时效 now, as web/workload.py computes it for the 审核时效 page (reused, not repeated): the
-    user's whole scope, or the row of the area they narrowed to when that page has one."""
-    from peixun.web.workload import workload_for
+    """审核时效 now (待审核 / 即将到期 / 已逾期) for the level shown, counted set-wise with the review
+    kinds of the 审核时效 page (web/workload.py: which cases, which are pending, which limit) rather
+    than a second definition of them. The page's 90-day averages and overdue list stay on that page."""
+    from peixun.web.workload import AREA, KINDS
 
-    def current(level: Level) -> dict | None:
-        w = workload_for(user)
-        base = resolve_level(user, Filters(year=timezone.localdate().year))
-        if level.key == base.key and level.area == base.area and level.institution == base.institution:
-            return {s.kind.key: vars(s.stats) for s in w.summaries}
-        row = next((r for r in w.rows if level.area and r.area.id == level.area.id), None)
-        if row is None or level.institution is not None:
-            return None
-        return {key: vars(stats) for key, stats in row.stats.items()}
+    def current(level: Level) -> dict:
+        today = timezone.localdate()
+        try:
+            soon = WorkdayCalendar().add(today, 1)
+        except CalendarMissing:
+            soon = today + dt.timedelta(days=1)
+        out = {}
+        for kind in KINDS:
+            qs = restrict(kind.base(), user).filter(kind.pending())
+            if level.institution is not None:
+                qs = qs.filter(training_class__institution=level.institution)
+            elif level.area_ids is not None:
+                qs = qs.filter(**{f"{AREA}__in": level.area_ids})
+            out[kind.key] = qs.aggregate(
+                pending=Count("id"),
+                due_soon=Count("id", filter=Q(due_date__gte=today, due_date__lte=soon)),
+                overdue=Count("id", filter=Q(due_date__lt=today)),
+            )
+        return out
 
     return current
 
@@ -206,7 +218,7 @@ def employment(request):
     filters = _filters(request)
     level = resolve_level(request.user, filters)
     charts = employment_charts(request.user, level, filters)
-    page = Paginator(follow_up_list(request.user, level, filters), 30).get_page(request.GET.get("page"))
+    page = CappedPaginator(follow_up_list(request.user, level, filters), 30).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/employment.html",

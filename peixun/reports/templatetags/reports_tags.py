@@ -1,23 +1,15 @@
 """Cells of the statistics tables: counts with thousands separators, rates as 85.3%, money as ¥1,200.00."""
 
-from decimal import Decimal
-
 from django import template
+
+from peixun.reports.dashboards import format_cell
 
 register = template.Library()
 
 
 @register.filter
 def cell(value, kind: str) -> str:
-    if value is None or value == "":
-        return "—" if kind != "text" else ""
-    if kind == "pct":
-        return f"{Decimal(value):.1f}%"
-    if kind == "money":
-        return f"¥{Decimal(value):,.2f}"
-    if kind == "int":
-        return f"{int(value):,}"
-    return str(value)
+    return format_cell(value, kind)
 
 
 @register.filter
