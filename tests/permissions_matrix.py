@@ -1034,9 +1034,9 @@ MATRIX: dict[str, Entry] = {
     ),
     "supervision:draw_pool": Entry(kwargs=lambda w: {"pk": w.draw.pk}, expect=page(REGION, CITY)),
     "supervision:assignment_replace": Entry(
-        kwargs=lambda w: {"pk": w.assignment.pk},
+        kwargs=lambda w: {"pk": w.draw.pk},
         method="POST",
-        data=lambda w: {"reason": "回避"},
+        data=lambda w: {"assignment": w.assignment.pk, "reason": "回避"},
         expect=page(REGION, CITY),
         state=lambda w: list(type(w.assignment).objects.filter(target__draw=w.draw).values()),
     ),
