@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Sum, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -495,7 +495,13 @@ def inspections(request):
         )
     if mine:
         qs = qs.filter(inspectors__user=user)
-    qs = qs.prefetch_related("inspectors").order_by("status", "due_date", "-inspected_on", "-id")
+    # what still needs doing first: planned, then followed up, then done
+    stage = Case(
+        When(status=Inspection.Status.PLANNED, then=Value(0)),
+        When(status=Inspection.Status.FOLLOW_UP, then=Value(1)),
+        default=Value(2),
+    )
+    qs = qs.prefetch_related("inspectors").order_by(stage, "due_date", "-inspected_on", "-id")
     return render(
         request,
         "supervision/inspections.html",
@@ -1255,7 +1261,9 @@ def integrity_detail(request, pk: int):
     today = timezone.localdate()
     can_decide = has_perm(user, Perm.DECIDE_SANCTIONS) and is_official(user)
     year = today.year - 1 if today.month < 12 else today.year
-    form = AnnualForm(request.POST or None, initial={"year": year}) if can_decide else None
+    asked = request.GET.get("year", "")
+    selected_year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= today.year else year
+    form = AnnualForm(request.POST or None, initial={"year": selected_year}) if can_decide else None
     if request.method == "POST":
         if not can_decide:
             raise Http404("页面不存在")
@@ -1267,8 +1275,6 @@ def integrity_detail(request, pk: int):
             else:
                 messages.success(request, "年度检查结论已记录")
                 return redirect("supervision:integrity_detail", pk=pk)
-    asked = request.GET.get("year", "")
-    selected_year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= today.year else year
     return render(
         request,
         "supervision/integrity_detail.html",
@@ -1286,6 +1292,7 @@ def integrity_detail(request, pk: int):
             "form": form,
             "facts": annual_facts(institution, selected_year) if can_decide else None,
             "facts_year": selected_year,
+            "fact_years": [today.year - 2, today.year - 1, today.year],
         },
     )
 
