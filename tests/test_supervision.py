@@ -1405,3 +1405,36 @@ def test_seed_supervision_builds_past_draws_inspections_and_sanctions_once(
     client = Client()
     assert client.login(username=inspector.user.username, password=DEMO_PASSWORD)
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_verification_script_of_the_guide_recomputes_the_draw(sup, tmp_path):
+    """The guide's stand-alone script (standard library only) gives the same three hashes."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "监督检查.md").read_text(
+        encoding="utf-8"
+    )
+    script = re.search(r"<!-- verify-script -->\s*```python\n(.*?)```", guide, re.S).group(1)
+    (tmp_path / "verify.py").write_text(script, encoding="utf-8")
+    draw = sv.draw_execute(
+        draw=sup.draw(
+            sample_share=Decimal("1"),
+            stratify=True,
+            high_risk_threshold=Decimal("0"),
+            high_risk_share=Decimal("0.5"),
+        ),
+        actor=sup.admin,
+    )
+    (tmp_path / "pool.json").write_bytes(draw.pool_text.encode())
+    out = subprocess.run(
+        [sys.executable, str(tmp_path / "verify.py"), str(tmp_path / "pool.json"), draw.seed],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"抽取池SHA-256 {draw.pool_sha256}" in out
+    assert f"种子SHA-256   {draw.seed_sha256}" in out
+    assert f"结果SHA-256   {draw.result_sha256}" in out
