@@ -20,6 +20,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -908,3 +909,40 @@ def test_seed_reports_adds_follow_ups_once(s, world):
     assert first["follow_ups"] > 0
     assert seed_reports()["follow_ups"] == 0
     assert Certificate.objects.count() == 0  # touches nothing but follow-ups and statistics
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_page_does_not_wait_behind_a_running_refresh(world, today):
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from peixun.core.audit import audit_record
+    from peixun.reports.models import StatsState
+
+    stats_refresh(full=True, today=TODAY)
+    holding, release = threading.Event(), threading.Event()
+
+    def nightly_refresh_in_progress():
+        with transaction.atomic():
+            StatsState.objects.select_for_update().get(singleton=1)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=nightly_refresh_in_progress)
+    worker.start()
+    try:
+        assert holding.wait(5)
+        with transaction.atomic():  # something changed: the page would catch up
+            audit_record(
+                actor=None, action="class.updated", object_type="training.TrainingClass", object_id="1"
+            )
+        started = time.monotonic()
+        result = stats_refresh(inline=True, today=TODAY)
+        assert result.deferred and time.monotonic() - started < 2
+    finally:
+        release.set()
+        worker.join()

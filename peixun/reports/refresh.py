@@ -561,9 +561,13 @@ def pending_changes(state: StatsState, *, today: dt.date) -> Pending:
     return Pending(head, class_ids, full, count)
 
 
-def _state() -> StatsState:
+def _state(*, wait: bool = True) -> StatsState | None:
+    """The locked state row; with wait=False None when another refresh holds it (a page view does
+    not queue behind the nightly run)."""
     StatsState.objects.get_or_create(singleton=1)
-    return StatsState.objects.select_for_update().get(singleton=1)
+    if wait:
+        return StatsState.objects.select_for_update().get(singleton=1)
+    return StatsState.objects.select_for_update(skip_locked=True).filter(singleton=1).first()
 
 
 def stats_refresh(
@@ -574,7 +578,9 @@ def stats_refresh(
     started = time.monotonic()
     today = today or timezone.localdate()
     with transaction.atomic():
-        state = _state()
+        state = _state(wait=not inline)
+        if state is None:  # another refresh is running: the page shows the figures as they are
+            return RefreshResult(False, 0, 0, 0, 0, time.monotonic() - started, deferred=True)
         pending = pending_changes(state, today=today)
         full = full or pending.full
         if inline and (full or len(pending.class_ids) > INLINE_LIMIT):

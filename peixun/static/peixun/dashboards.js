@@ -48,13 +48,16 @@
     var horizontal = spec.type === "hbar";
     // a label may take the width of its slot on the axis (or 110px when rotated), never more
     var slot = Math.floor((box.clientWidth - 90) / Math.max(1, spec.categories.length)) - 6;
+    // a slot too narrow for the longest name (13px a character): slant the labels instead of cutting them
+    var longest = Math.max.apply(null, spec.categories.map(function (c) { return String(c).length; }).concat([1]));
+    var rotate = spec.rotate || (!horizontal && longest * 13 > slot);
     var category = {
       type: "category",
       data: spec.categories,
       axisTick: { alignWithLabel: true },
       axisLabel: horizontal
         ? { width: 150, overflow: "truncate" }
-        : { interval: 0, rotate: spec.rotate ? 30 : 0, width: spec.rotate ? 110 : Math.max(48, slot), overflow: "truncate" }
+        : { interval: 0, rotate: rotate ? 30 : 0, width: rotate ? 110 : slot, overflow: "truncate" }
     };
     var value = { type: "value", axisLabel: { formatter: axisLabel(spec.unit) }, minInterval: spec.unit === "%" ? 0 : 1 };
     if (spec.max) { value.max = spec.max; }
@@ -66,7 +69,7 @@
       textStyle: { fontFamily: FONT },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText", formatter: axisTooltip(spec.unit) },
       legend: { top: 0, data: spec.series.map(function (s) { return s.name; }) },
-      grid: { left: horizontal ? 160 : 56, right: 28, top: many || value.name ? 40 : 24, bottom: spec.rotate ? 70 : 28, containLabel: false },
+      grid: { left: horizontal ? 160 : 56, right: 28, top: many || value.name ? 40 : 24, bottom: rotate ? 70 : 28, containLabel: false },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: spec.series.map(function (s) {
@@ -123,7 +126,7 @@
 
   function heightOf(spec) {
     if (spec.type === "hbar") { return Math.max(240, spec.categories.length * 26 + 70); }
-    return spec.rotate ? 360 : 320;
+    return spec.rotate || spec.categories.length > 6 ? 350 : 320;
   }
 
   function draw(box) {
