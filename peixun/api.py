@@ -14,7 +14,7 @@ from ninja.security import django_auth
 
 from peixun.accounts.roles import Perm, Role, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict
-from peixun.core.errors import PeixunError
+from peixun.core.errors import PeixunError, PermissionDeniedError
 from peixun.core.models import Area, Person
 
 api = NinjaAPI(
@@ -34,6 +34,13 @@ class ErrorOut(Schema):
 @api.exception_handler(PeixunError)
 def on_peixun_error(request, exc: PeixunError):
     return api.create_response(request, {"code": exc.code, "message": exc.message}, status=400)
+
+
+@api.exception_handler(PermissionDeniedError)
+def on_permission_denied(request, exc: PermissionDeniedError):
+    # A move the caller may not make is refused as such (403), like a page answers it with 404:
+    # never as a 400 that reads like a mistake in the request.
+    return api.create_response(request, {"code": exc.code, "message": exc.message}, status=403)
 
 
 @api.exception_handler(Http404)

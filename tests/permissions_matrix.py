@@ -589,11 +589,6 @@ INSTITUTION_POST = {ANON: "login", OPERATOR: "ok"}
 REVIEWER_POST = {ANON: "login", REVIEWER: "ok", CITY: "ok"}
 # The API answers an unauthenticated call 401 (django_auth), never a redirect to the login page.
 API_CLASS_VIEWERS = {ANON: "401", **roles("ok", *CLASS_VIEWERS)}
-API_MOVE_DENIED = (
-    "the JSON API lets every role that may see the class reach the service, which refuses a "
-    "move the caller may not make with 400 permission_denied; the page answers 404 (accounts/roles.py: "
-    "a page the role may not use is a 404) — a refusal must be a denial status (403/404), not 400"
-)
 
 
 def api_move(allowed: tuple) -> dict:
@@ -601,7 +596,7 @@ def api_move(allowed: tuple) -> dict:
     return {
         ANON: "401",
         **roles("ok", *allowed),
-        **{r: Known("denied", "400:permission_denied", API_MOVE_DENIED) for r in denied},
+        **roles("denied", *denied),
     }
 
 
