@@ -175,11 +175,12 @@ def test_unknown_device_401(client, s):
 
 
 def test_stale_timestamp_401(client, s):
-    for skew in (-301, 301):
+    # Well outside the ±300 s window: a loaded machine may take seconds between signing and checking.
+    for skew in (-330, 330):
         r = push(client, s, [att("HX2026-0301", s.li_id)], timestamp=int(time.time()) + skew)
         assert r.status_code == 401
         assert r.json()["code"] == "stale_timestamp"
-    assert push(client, s, [att("HX2026-0301", s.li_id)], timestamp=int(time.time()) - 290).status_code == 200
+    assert push(client, s, [att("HX2026-0301", s.li_id)], timestamp=int(time.time()) - 270).status_code == 200
 
 
 def test_reused_nonce_409(client, s):
