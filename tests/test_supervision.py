@@ -232,6 +232,15 @@ def sup(world, clock):
     return Sup(world, clock)
 
 
+@pytest.fixture
+def occupations(reference_data):
+    """Transactional tests flush the database, the occupation list of the data migration with it."""
+    from peixun.catalog.models import Occupation
+    from peixun.catalog.reference import load_occupations
+
+    load_occupations(Occupation)
+
+
 def pool_of(targets, inspectors, conflicts=(), share=Decimal("0.05"), k=2, **kw):
     return algo.build_pool(
         code="SJ1501002026001",
@@ -528,7 +537,7 @@ def test_an_inspector_who_cannot_go_is_replaced_by_the_next_in_the_hmac_order(su
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_executing_the_same_draw_at_once_draw_exactly_once(world, monkeypatch):
+def test_two_admins_executing_the_same_draw_at_once_draw_exactly_once(world, occupations, monkeypatch):
     """The draw row is locked: the second admin waits, then finds it drawn."""
     Clock(monkeypatch).travel(TODAY)
     sup = Sup(world, None)
@@ -1438,3 +1447,69 @@ def test_the_verification_script_of_the_guide_recomputes_the_draw(sup, tmp_path)
     assert f"抽取池SHA-256 {draw.pool_sha256}" in out
     assert f"种子SHA-256   {draw.seed_sha256}" in out
     assert f"结果SHA-256   {draw.result_sha256}" in out
+
+
+def test_risk_for_stratification_is_findings_per_100_trainees(sup):
+    """按风险分层: 鸿翔 with 2 undismissed findings on 4 enrolments is at 50 per 100 — the high stratum."""
+    klass = sup.life.draft(start=dt.date(2026, 11, 23))
+    for n, person in enumerate([sup.world.li_ming, sup.world.chen_jing]):
+        Finding.objects.create(
+            rule_code="DECEASED" if n else "PUBLIC_PAYROLL",
+            severity="BLOCK",
+            training_class=klass,
+            person=person,
+            subject_key=person.id_hmac,
+            evidence="测试",
+            article="第十五条",
+            rules_version=1,
+            last_found_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+            status=Finding.Status.CONFIRMED if n else Finding.Status.OPEN,
+        )
+    Finding.objects.create(
+        rule_code="BATCH_CHECKIN",
+        severity="REVIEW",
+        training_class=klass,
+        evidence="已排除的不计入",
+        article="第二十二条",
+        rules_version=1,
+        last_found_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+        status=Finding.Status.DISMISSED,
+    )
+    second = sup.life.draft(start=dt.date(2026, 11, 30))
+    assert Enrollment.objects.filter(training_class__institution=sup.hongxiang).count() == 4
+    draw = sup.draw(stratify=True, high_risk_threshold=Decimal("20"), high_risk_share=Decimal("1"))
+    pool = algo.parse_pool(draw.pool_text)
+    by_key = {t["key"]: t for t in pool["targets"]}
+    assert by_key[f"I{sup.hongxiang.pk}"]["risk"] == "50.00"
+    assert by_key[f"I{sup.hongxiang.pk}"]["stratum"] == algo.HIGH
+    assert (
+        by_key[f"I{sup.qingcheng.pk}"]["risk"] is None
+        and by_key[f"I{sup.qingcheng.pk}"]["stratum"] == algo.NORMAL
+    )
+    sv.draw_execute(draw=draw, actor=sup.admin)
+    assert draw.targets.filter(institution=sup.hongxiang, stratum=algo.HIGH).exists()
+    assert second.pk
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_creating_draws_at_once_get_consecutive_numbers(world, occupations, monkeypatch):
+    """The number counter is locked: two draws made at the same moment never share a number."""
+    Clock(monkeypatch).travel(TODAY)
+    sup = Sup(world, None)
+    codes, barrier = [], threading.Barrier(2)
+
+    def create(actor):
+        close_old_connections()
+        try:
+            barrier.wait()
+            codes.append(sup.draw(actor=actor).code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(a,)) for a in (sup.admin, sup.admin)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(int(c[-3:]) for c in codes) == [1, 2]
