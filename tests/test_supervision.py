@@ -1513,3 +1513,17 @@ def test_two_admins_creating_draws_at_once_get_consecutive_numbers(world, occupa
     for t in threads:
         t.join()
     assert sorted(int(c[-3:]) for c in codes) == [1, 2]
+
+
+def test_posts_a_role_may_not_make_answer_404(scene):
+    """Reviewers and the institution may see an inspection but not close it; officials may not file
+    the institution's rectification report."""
+    sup, inspection = scene["sup"], scene["inspection"]
+    url = reverse("supervision:inspection_close", args=[inspection.pk])
+    for user in (sup.world.xincheng_reviewer, sup.life.operator):
+        assert _client(user).post(url, {"note": "x"}).status_code == 404
+    rectify = reverse("supervision:inspection_rectification", args=[inspection.pk])
+    for user in (sup.admin, scene["inspector"]):
+        assert _client(user).post(rectify, {"text": "x"}).status_code == 404
+    assert _client(sup.life.operator).post(rectify, {"text": "已配备灭火器"}).status_code == 302
+    assert inspection.rectifications.count() == 1

@@ -788,6 +788,10 @@ def phone_checks(request, pk: int):
 @require_POST
 def inspection_close(request, pk: int):
     inspection = _inspection(request, pk)
+    user = request.user
+    assigned = has_perm(user, Perm.INSPECT) and inspection.inspectors.filter(user=user).exists()
+    if not assigned and not (has_perm(user, Perm.DECIDE_SANCTIONS) and is_official(user)):
+        raise Http404("页面不存在")
     form = NoteForm(request.POST)
     try:
         if not form.is_valid():
@@ -814,6 +818,8 @@ def inspection_publish(request, pk: int):
 @require_perm(Perm.VIEW_SUPERVISION)
 @require_POST
 def inspection_rectification(request, pk: int):
+    if request.user.role != Role.INSTITUTION_OPERATOR:
+        raise Http404("页面不存在")  # the report is the inspected institution's to submit
     inspection = _inspection(request, pk)
     form = RectificationForm(request.POST, request.FILES)
     try:
@@ -1087,6 +1093,8 @@ def sanction_document(request, pk: int):
 @require_perm(Perm.VIEW_SUPERVISION)
 @require_POST
 def sanction_rectification(request, pk: int):
+    if request.user.role != Role.INSTITUTION_OPERATOR:
+        raise Http404("页面不存在")  # the report is the sanctioned institution's to submit
     sanction = get_scoped_or_404(
         Sanction.objects.select_related("violation__institution"), request.user, pk=pk
     )
