@@ -800,6 +800,24 @@ def test_a_violation_enters_the_integrity_records_of_institution_and_responsible
     assert record.person.id_masked.startswith("150102")
     sanction = sup.sanction(violation, SanctionKind.INTERVIEW)
     assert IntegrityRecord.objects.filter(sanction=sanction, person=record.person).exists()
+    # the same person as the responsible person of another institution: found by ID number or name
+    number = new_id_number("150102", dt.date(1972, 4, 8), True, seed=77)
+    sup.violation(
+        ViolationType.MISMANAGEMENT,
+        institution=sup.qingcheng,
+        responsible_name="马文华",
+        responsible_id_number=number,
+    )
+    page = _client(sup.admin).post(reverse("supervision:integrity"), {"who": number}).content.decode()
+    assert number not in page
+    found = page.split('id="person-records"')[1].split("</table>")[0]
+    assert sup.hongxiang.name in found and sup.qingcheng.name in found and record.person.id_masked in found
+    assert (
+        sup.qingcheng.name
+        not in _client(sup.world.baotou_admin)
+        .get(reverse("supervision:integrity") + f"?who={number}")
+        .content.decode()
+    )
 
 
 def test_a_case_under_article_22_cannot_be_closed_without_removal(sup):

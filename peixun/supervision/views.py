@@ -22,7 +22,7 @@ from peixun.accounts.roles import OFFICIAL_ROLES, Perm, Role, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict
 from peixun.checks.models import Finding
 from peixun.core.errors import PeixunError
-from peixun.core.identity import mask_phone
+from peixun.core.identity import id_lookup_hash, mask_id_number, mask_phone, parse_id_number
 from peixun.core.models import PersonAccessLog
 from peixun.institutions.models import Institution
 from peixun.subsidies.models import SubsidyLine
@@ -1219,12 +1219,20 @@ def recovery_receive(request, pk: int):
 
 
 @require_perm(Perm.VIEW_SUPERVISION)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def integrity(request):
     user = request.user
     today = timezone.localdate()
     institutions = _scoped_institutions(user).select_related("area")
     q, grade = request.GET.get("q", "").strip()[:50], request.GET.get("grade", "")
+    # an ID number is posted, not put in the address (which proxies and browser history keep)
+    who = request.POST.get("who", "").strip()[:30] if request.method == "POST" else ""
+    can_search_people = is_official(user)
+    person_records = _responsible_records(user, who) if who and can_search_people else None
+    try:
+        who = mask_id_number(parse_id_number(who).value) if who else who
+    except PeixunError:
+        pass
     if q:
         institutions = institutions.filter(Q(name__contains=q) | Q(code__icontains=q))
     institutions = list(institutions[:500])
@@ -1257,8 +1265,29 @@ def integrity(request):
     return render(
         request,
         "supervision/integrity.html",
-        {"rows": rows, "q": q, "grade": grade, "grades": list(GRADE_LABELS.items())},
+        {
+            "rows": rows,
+            "q": q,
+            "grade": grade,
+            "grades": list(GRADE_LABELS.items()),
+            "who": who,
+            "person_records": person_records,
+            "can_search_people": can_search_people,
+        },
     )
+
+
+def _responsible_records(user, who: str):
+    """诚信记录 of a responsible person, by full ID number (matched through its keyed hash, never
+    stored in clear) or by name."""
+    records = restrict(IntegrityRecord.objects.exclude(person_name=""), user).select_related(
+        "institution", "person", "violation"
+    )
+    try:
+        parsed = parse_id_number(who)
+    except PeixunError:
+        return records.filter(person_name=who).order_by("-recorded_on", "-id")[:200]
+    return records.filter(person__id_hmac=id_lookup_hash(parsed.value)).order_by("-recorded_on", "-id")[:200]
 
 
 @require_perm(Perm.VIEW_SUPERVISION)
