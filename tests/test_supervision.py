@@ -760,17 +760,16 @@ def test_removal_from_the_directory_blocks_new_class_applications_at_once(sup):
     assert AuditEntry.objects.filter(action="supervision.sanction.remove").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training.services.opening_approve does not re-check the directory; an application submitted "
-    "before the removal can still be approved (reported to the lifecycle owner)",
-)
 def test_an_application_pending_at_removal_cannot_be_approved(sup):
+    """第二十一条/第二十二条: removal from the directory blocks new classes at once — an application
+    submitted before the removal is judged again when the reviewer approves it."""
     klass = sup.life.draft(start=dt.date(2026, 11, 23))
     training.opening_submit(training_class=klass, actor=sup.life.operator)
     sup.sanction(sup.violation(ViolationType.FALSE_ROSTER), SanctionKind.REMOVE)
-    with pytest.raises(PeixunError):
+    with pytest.raises(TransitionError, match="不能批准开班"):
         training.opening_approve(training_class=klass, actor=sup.world.xincheng_reviewer)
+    klass.refresh_from_db()
+    assert klass.status == "OPENING_REVIEW"
 
 
 def test_suspension_blocks_applications_until_it_is_lifted(sup):

@@ -4,7 +4,14 @@ from django.shortcuts import redirect
 from .second_factor import confirmed_device, second_factor_required
 
 # Reachable before the second factor: the code pages themselves, signing out, and what is public.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/portal/", "/certificates/verify/", "/subsidies/notices/")
+EXEMPT_PREFIXES = (
+    "/accounts/",
+    "/static/",
+    "/portal/",
+    "/certificates/verify/",
+    "/subsidies/notices/",
+    "/supervision/public/",
+)
 
 
 class SecondFactorMiddleware:

@@ -854,6 +854,16 @@ def _decide(training_class, actor, move: str, reason: str, *, extra=None, on_app
             raise TransitionError(f"培训班当前状态为“{locked.get_status_display()}”，不能“{spec.label}”")
         review = _pending_review(locked, stage)
         approving = spec.target in (ClassStatus.APPROVED, ClassStatus.COMPLETED)
+        if approving and spec.target == ClassStatus.APPROVED:
+            # The directory may have changed since submission (暂停开班, 移出目录): judged again now.
+            try:
+                institution_check_may_open_class(
+                    institution=locked.institution,
+                    start_date=locked.start_date,
+                    occupation_code=locked.occupation_code,
+                )
+            except PeixunError as exc:
+                raise TransitionError(f"不能批准开班：{exc.message}") from exc
         if approving:
             blocking = list(open_blocking_findings(locked).values_list("rule_code", flat=True))
             if blocking:
