@@ -105,6 +105,31 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         ],
     ),
     (
+        "监督检查",
+        [
+            MenuItem("监督检查", "supervision:home", "shield-check", perm=Perm.VIEW_SUPERVISION),
+            MenuItem("双随机抽查", "supervision:draws", "shuffle", perm=Perm.MANAGE_DRAWS),
+            MenuItem("检查人员名录", "supervision:inspectors", "person-badge", perm=Perm.MANAGE_DRAWS),
+            MenuItem(
+                "回避申报",
+                "supervision:conflicts",
+                "person-x",
+                roles=frozenset({Role.INSPECTOR, Role.CITY_ADMIN, Role.REGION_ADMIN}),
+            ),
+            MenuItem("检查记录", "supervision:inspections", "clipboard-check", perm=Perm.VIEW_SUPERVISION),
+            MenuItem("违规处理", "supervision:violations", "exclamation-octagon", perm=Perm.VIEW_SUPERVISION),
+            MenuItem(
+                "资金追回", "supervision:recoveries", "arrow-counterclockwise", perm=Perm.VIEW_SUPERVISION
+            ),
+            MenuItem("诚信与年度检查", "supervision:integrity", "award", perm=Perm.VIEW_SUPERVISION),
+            MenuItem("线索移送", "supervision:clues", "send", perm=Perm.HAND_OVER),
+            MenuItem("联合执法", "supervision:joint", "people", perm=Perm.HAND_OVER),
+            MenuItem(
+                "经办人员培训", "supervision:staff_training", "mortarboard", perm=Perm.MANAGE_STAFF_TRAINING
+            ),
+        ],
+    ),
+    (
         "信息发布",
         [
             MenuItem("政策通知管理", "portal:notice_manage", "newspaper", perm=Perm.MANAGE_NOTICES),

@@ -218,6 +218,18 @@ def seed_demo(*, seed: int = 2026) -> list[DemoLogin]:
     from .demo_lifecycle import seed_lifecycle
 
     seed_lifecycle(seed=seed, make_id_number=make_id_number, make_name=make_name)
+    from peixun.supervision.demo import seed_supervision
+
+    seed_supervision(password=DEMO_PASSWORD, seed=seed)
+    for username, role_label in (
+        ("xincheng_inspector", Role.INSPECTOR.label),
+        ("huimin_inspector", Role.INSPECTOR.label),
+    ):
+        user = User.objects.filter(username=username).select_related("organisation").first()
+        if user is not None and not any(item.username == username for item in logins):
+            logins.append(
+                DemoLogin(username, role_label, user.get_full_name(), str(user.organisation or "—"))
+            )
     return logins
 
 
