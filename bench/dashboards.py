@@ -547,7 +547,9 @@ def main() -> None:
     if not args.reuse:
         call_command("flush", "--noinput", verbosity=0)
         call_command("migrate", verbosity=0)
-        call_command("load_reference", stdout=open(os.devnull, "w"))  # flush emptied the areas and occupations
+        call_command(
+            "load_reference", stdout=open(os.devnull, "w")
+        )  # flush emptied the areas and occupations
         started = time.monotonic()
         built = build(args.trainees, args.seed)
         print(f"build {args.trainees:,} trainees with COPY: {time.monotonic() - started:.1f} s")
@@ -569,8 +571,25 @@ def main() -> None:
         f"fact rows: ClassMonthFact {ClassMonthFact.objects.count():,}, AreaMonthFact {AreaMonthFact.objects.count():,}, "
         f"EmploymentOutcome {EmploymentOutcome.objects.count():,}"
     )
+    from django.db.models import Sum
+
+    from peixun.reports.models import InstitutionYearFact
+
+    busiest = (
+        InstitutionYearFact.objects.filter(year=2026)
+        .values("occupation_code")
+        .annotate(n=Sum("trainees"))
+        .order_by("-n")
+        .first()
+    )
+    occupation = busiest["occupation_code"] if busiest else ""
     pages = [
         ("region", "统计分析 (region, 2026)", reverse("reports:dashboard") + "?year=2026"),
+        (
+            "region",
+            "统计分析 (region, one occupation)",
+            reverse("reports:dashboard") + f"?year=2026&occupation={occupation}",
+        ),
         (
             "region",
             "统计分析 (region, 2025, one training type)",

@@ -44,13 +44,20 @@
     };
   }
 
+  function textWidth(text) {
+    var width = 0;
+    String(text).split("").forEach(function (ch) { width += ch.charCodeAt(0) > 255 ? 13 : 7; });
+    return width;
+  }
+
   function cartesian(spec, box) {
     var horizontal = spec.type === "hbar";
     // a label may take the width of its slot on the axis (or 110px when rotated), never more
-    var slot = Math.floor((box.clientWidth - 90) / Math.max(1, spec.categories.length)) - 6;
-    // a slot too narrow for the longest name (13px a character): slant the labels instead of cutting them
-    var longest = Math.max.apply(null, spec.categories.map(function (c) { return String(c).length; }).concat([1]));
-    var rotate = spec.rotate || (!horizontal && longest * 13 > slot);
+    var slot = Math.floor((box.clientWidth - 84) / Math.max(1, spec.categories.length)) - 2;
+    // a slot too narrow for the longest name (about 13px a Chinese character, 7px a digit): slant the
+    // labels instead of cutting them
+    var longest = Math.max.apply(null, spec.categories.map(textWidth).concat([1]));
+    var rotate = spec.rotate || (!horizontal && longest > slot);
     var category = {
       type: "category",
       data: spec.categories,
@@ -108,15 +115,15 @@
         right: 8,
         top: "middle",
         itemGap: 8,
-        textStyle: { width: 230, overflow: "truncate" },
+        textStyle: { width: 200, overflow: "truncate" },
         data: data.map(function (d) { return d.name; }),
         formatter: function (name) { return name + "  " + share[name]; }
       },
       series: [{
         name: s.name,
         type: "pie",
-        radius: ["36%", "66%"],
-        center: ["25%", "52%"],
+        radius: ["32%", "60%"],
+        center: ["22%", "52%"],
         data: data,
         label: { show: false },
         labelLine: { show: false }
