@@ -5,6 +5,7 @@ An action not listed here shows its code: add its name when adding the action.
 
 ACTION_LABELS = {
     "class.created": "创建开班申请",
+    "reports.follow_up.recorded": "登记就业跟踪回访",
     "subsidy.line_stopped": "停止拨付",
     "class.archive.exported": "导出培训档案",
     "class.updated": "修改开班申请",

@@ -182,13 +182,18 @@ def _level_of_area(area: Area) -> str:
     return "county"
 
 
+class NotAnInstitution(Http404):
+    """An institution operator whose organisation is not (yet) a registered training institution:
+    there is nothing of theirs to count. Pages say so instead of a bare 404."""
+
+
 def resolve_level(user, filters: Filters) -> Level:
     """The level the user asked for, inside their scope; 404 for a user with nothing to see."""
     scope = scope_of(user)
     if scope.organisation_id:
         institution = Institution.objects.filter(organisation_id=scope.organisation_id).first()
         if institution is None:
-            raise Http404("页面不存在")
+            raise NotAnInstitution("页面不存在")
         return Level("institution", institution.name, area=institution.area, institution=institution)
     if scope.everything:
         base = Area.objects.filter(kind=Area.Kind.REGION).first()

@@ -7,6 +7,7 @@ refresh (`refresh.stats_catch_up`), unless that is too much for a page view.
 """
 
 import datetime as dt
+from functools import wraps
 
 from django.contrib import messages
 from django.db import transaction
@@ -33,6 +34,7 @@ from .dashboards import (
     Chart,
     Filters,
     Level,
+    NotAnInstitution,
     area_options,
     cities_charts,
     dashboard_for,
@@ -444,3 +446,20 @@ def job_download(request, public_id):
             ip=client_ip(request),
         )
     return download_response(path.read_bytes(), result.get("filename") or f"{job.title}.xlsx")
+
+
+def _explain_no_institution(view):
+    """The menu's statistics pages tell an operator of an unregistered organisation why they are empty."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotAnInstitution:
+            return render(request, "reports/not_an_institution.html", {})
+
+    return wrapped
+
+
+dashboard = _explain_no_institution(dashboard)
+employment = _explain_no_institution(employment)

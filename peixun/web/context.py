@@ -105,6 +105,22 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         ],
     ),
     (
+        "统计分析",
+        [
+            MenuItem("统计分析", "reports:dashboard", "bar-chart-line", perm=Perm.VIEW_STATISTICS),
+            MenuItem(
+                "各盟市对比",
+                "reports:cities",
+                "columns-gap",
+                perm=Perm.VIEW_STATISTICS,
+                roles=frozenset({Role.REGION_ADMIN}),
+            ),
+            MenuItem("就业跟踪", "reports:employment", "briefcase", perm=Perm.VIEW_STATISTICS),
+            MenuItem("需求对接", "reports:needs", "diagram-2", perm=Perm.VIEW_DEMAND),
+            MenuItem("统计报表", "reports:standard", "file-earmark-spreadsheet", perm=Perm.GENERATE_REPORTS),
+        ],
+    ),
+    (
         "监督检查",
         [
             MenuItem("监督检查", "supervision:home", "shield-check", perm=Perm.VIEW_SUPERVISION),

@@ -221,6 +221,9 @@ def seed_demo(*, seed: int = 2026) -> list[DemoLogin]:
     from peixun.supervision.demo import seed_supervision
 
     seed_supervision(password=DEMO_PASSWORD, seed=seed)
+    from peixun.reports.demo import seed_reports
+
+    seed_reports(seed=seed)
     for username, role_label in (
         ("xincheng_inspector", Role.INSPECTOR.label),
         ("huimin_inspector", Role.INSPECTOR.label),
