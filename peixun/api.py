@@ -110,7 +110,12 @@ def _person_out(p: Person) -> PersonOut:
 
 
 @core_router.get("/persons", response=list[PersonOut], summary="人员（按权限范围，身份证号脱敏）")
-def persons(request, name: str = "", limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)):
+def persons(
+    request,
+    name: str = "",
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
+):
     if not has_perm(request.user, Perm.VIEW_PEOPLE):
         raise Http404
     qs = restrict(Person.objects.select_related("area"), request.user).order_by("id")

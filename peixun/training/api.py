@@ -95,7 +95,7 @@ def class_list(
     request,
     status: str = "",
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ):
     if not has_perm(request.user, Perm.VIEW_PEOPLE):
         raise Http404

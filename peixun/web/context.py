@@ -109,7 +109,7 @@ MENU: list[tuple[str, list[MenuItem]]] = [
         [
             MenuItem("统计分析", "reports:dashboard", "bar-chart-line", perm=Perm.VIEW_STATISTICS),
             MenuItem(
-                "各盟市对比",
+                "盟市对比",
                 "reports:cities",
                 "columns-gap",
                 perm=Perm.VIEW_STATISTICS,
