@@ -5,7 +5,10 @@ and CSRF token; the signed device and platform endpoints answer 401 without a si
 must. (schemathesis's own pytest plugin does not run under pytest 9; the operations are driven
 through their Hypothesis strategies here.)"""
 
+import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -13,7 +16,18 @@ from schemathesis.checks import not_a_server_error
 CSRF = "k" * 32
 
 
-def test_no_input_makes_the_api_fail(db, world, client):
+@pytest.fixture
+def keep_connection():
+    """Requests go through the WSGI application, whose end-of-request signal would close the
+    database connection the test's transaction lives on (Django's own test client does the same)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_no_input_makes_the_api_fail(db, world, client, keep_connection):
     from peixun.wsgi import application
 
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
