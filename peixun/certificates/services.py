@@ -61,12 +61,9 @@ def _region_of(area: Area) -> Area:
 def city_of(area: Area) -> Area:
     """The city-level area over `area`: its 盟市 for a county or zone; 满洲里市 and 二连浩特市 are their
     own (they report to the region directly)."""
-    if area.kind in (Area.Kind.CITY, Area.Kind.COUNTY_DIRECT):
-        return area
-    if area.kind in (Area.Kind.COUNTY, Area.Kind.ZONE) and area.parent_id:
-        parent = area.parent
-        if parent.kind == Area.Kind.CITY:
-            return parent
+    city = area.city_level()
+    if city.is_city_level:
+        return city
     raise PeixunError(f"培训地区“{area.name}”不属于任何盟市，无法确定培训合格证的编号机关")
 
 

@@ -47,6 +47,12 @@ class Area(models.Model):
     def is_city_level(self) -> bool:
         return self.kind in (self.Kind.CITY, self.Kind.COUNTY_DIRECT)
 
+    def city_level(self) -> "Area":
+        """The 盟市 over a county or zone; a city-level area (or the region) is its own."""
+        if self.kind in (self.Kind.COUNTY, self.Kind.ZONE) and self.parent_id:
+            return self.parent
+        return self
+
 
 class AuditChainHead(models.Model):
     """The single row that serialises appends to the audit chain and remembers its end.

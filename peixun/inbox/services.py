@@ -64,9 +64,7 @@ def officials_over(area, roles: Iterable[str]) -> list[User]:
     its city bureau (unless the area reports to the region directly) and the region department."""
     from peixun.core.models import Area
 
-    chain = [area]
-    if area.kind in (Area.Kind.COUNTY, Area.Kind.ZONE) and area.parent_id:
-        chain.append(area.parent)
+    chain = {area, area.city_level()}
     region_ids = Area.objects.filter(kind=Area.Kind.REGION).values_list("id", flat=True)
     return list(
         User.objects.filter(

@@ -422,16 +422,12 @@ def teacher_engage(
     return engaged
 
 
-def _city_of(area):
-    return area.parent if area.kind in ("COUNTY", "ZONE") and area.parent_id else area
-
-
 def _teacher_available(training_class: TrainingClass, teacher: Teacher) -> bool:
     if teacher.institution_id == training_class.institution_id:
         return True
     return (
         teacher.shared_pool_area_id is not None
-        and teacher.shared_pool_area_id == _city_of(training_class.area).id
+        and teacher.shared_pool_area_id == training_class.area.city_level().id
     )
 
 

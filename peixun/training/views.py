@@ -23,7 +23,7 @@ from peixun.accounts.roles import Perm, has_perm
 from peixun.accounts.scope import get_scoped_or_404, restrict
 from peixun.attendance.services import class_hours, counting_rules
 from peixun.core.errors import CalendarMissing, PeixunError
-from peixun.core.models import Area, Person
+from peixun.core.models import Person
 from peixun.core.services import current_rule_settings
 from peixun.core.tabular import ImportFailed, write_xlsx
 from peixun.core.workdays import workdays_left
@@ -163,16 +163,12 @@ def _back(klass: TrainingClass, tab: str = ""):
     return redirect(_detail_url(klass, tab))
 
 
-def _city_of(area: Area) -> Area:
-    return area.parent if area.kind in (Area.Kind.COUNTY, Area.Kind.ZONE) and area.parent_id else area
-
-
 def _teachers_for(klass: TrainingClass):
     """The institution's own teachers and the shared pool of the class's city (第六条): the pool is
     public to the city's institutions, so it is added to what the scope helper gives."""
     return (
         Teacher.objects.filter(
-            Q(institution_id=klass.institution_id) | Q(shared_pool_area=_city_of(klass.area)), active=True
+            Q(institution_id=klass.institution_id) | Q(shared_pool_area=klass.area.city_level()), active=True
         )
         .select_related("person", "institution")
         .order_by("institution_id", "person__name")
@@ -439,7 +435,7 @@ def _teachers_tab(request, klass, ctx, extra):
             "teacher__occupations"
         )
     )
-    out = {"engaged": engaged, "pool_city": _city_of(klass.area)}
+    out = {"engaged": engaged, "pool_city": klass.area.city_level()}
     if ctx["editable"]:
         out["teacher_form"] = extra.pop("teacher_form", None) or TeacherEngageForm(
             teachers=_teachers_for(klass)
