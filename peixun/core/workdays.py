@@ -90,9 +90,23 @@ def clock_used(submitted_on: dt.date, stopped_on: dt.date, used_before: int = 0)
     return used_before + workdays_between(submitted_on, stopped_on)
 
 
-def workdays_left(due: dt.date, today: dt.date) -> int:
-    """Working days from today to the due date; negative when overdue, 0 on the due day."""
-    calendar = WorkdayCalendar()
+def workdays_left(due: dt.date, today: dt.date, calendar: WorkdayCalendar | None = None) -> int:
+    """Working days from today to the due date; negative when overdue, 0 on the due day. A list of
+    deadlines passes one calendar so the holidays are read once."""
+    calendar = calendar or WorkdayCalendar()
     if due >= today:
         return calendar.between(today, due)
     return -calendar.between(due, today)
+
+
+def deadline_urgency(left: int) -> str:
+    """The badge colour of ui.md: amber at 1 working day left, red when overdue."""
+    return "danger" if left < 0 else "warning" if left <= 1 else "info"
+
+
+def deadline_text(left: int | None) -> str:
+    if left is None:
+        return ""
+    if left < 0:
+        return f"已逾期{-left}个工作日"
+    return "今天到期" if left == 0 else f"剩余{left}个工作日"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from peixun.accounts.roles import Perm, has_perm
 from peixun.accounts.scope import restrict
 from peixun.core.errors import CalendarMissing
-from peixun.core.workdays import workdays_left
+from peixun.core.workdays import deadline_text, deadline_urgency, workdays_left
 from peixun.web.pending import PendingItem, register
 
 from .models import Objection, SubsidyApplication, SubsidyLine
@@ -27,15 +27,7 @@ def deadline(due: dt.date | None, today: dt.date) -> tuple[int | None, str]:
         left = workdays_left(due, today)
     except CalendarMissing:
         left = (due - today).days  # the page still shows something; the calendar page asks for the year
-    return left, "danger" if left < 0 else "warning" if left <= 1 else "info"
-
-
-def deadline_text(left: int | None) -> str:
-    if left is None:
-        return ""
-    if left < 0:
-        return f"已逾期{-left}个工作日"
-    return "今天到期" if left == 0 else f"剩余{left}个工作日"
+    return left, deadline_urgency(left)
 
 
 @register

@@ -20,6 +20,7 @@ from peixun.core.errors import PeixunError
 from peixun.core.identity import mask_name
 from peixun.core.models import AuditEntry
 from peixun.core.services import current_rule_settings
+from peixun.core.workdays import deadline_text
 from peixun.training.models import ClassStatus, Enrollment, TrainingClass
 
 from .eligibility import evaluate, load_facts
@@ -36,7 +37,7 @@ from .forms import (
     ReturnForm,
 )
 from .models import Objection, Payment, SubsidyApplication, SubsidyLine
-from .pending import deadline, deadline_text
+from .pending import deadline
 from .services import (
     PAYEE_FOR,
     eligibility_params,

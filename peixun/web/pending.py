@@ -17,7 +17,7 @@ from peixun.accounts.roles import Perm, Role, has_perm
 from peixun.accounts.scope import restrict
 from peixun.core.errors import CalendarMissing
 from peixun.core.models import CalendarYear
-from peixun.core.workdays import WorkdayCalendar
+from peixun.core.workdays import WorkdayCalendar, deadline_text, deadline_urgency, workdays_left
 from peixun.training.models import ChangeRequest, ClassStatus, Review, TrainingClass
 
 
@@ -91,20 +91,6 @@ def locked_accounts(user: User) -> list[PendingItem]:
 # --- the class lifecycle (第八-十一条) ------------------------------------------------------------------
 
 
-def _days_left(calendar: WorkdayCalendar, due: dt.date, today: dt.date) -> int:
-    return calendar.between(today, due) if due >= today else -calendar.between(due, today)
-
-
-def _deadline_urgency(days_left: int) -> str:
-    return "danger" if days_left < 0 else "warning" if days_left <= 1 else "info"
-
-
-def _deadline_text(days_left: int) -> str:
-    if days_left < 0:
-        return f"已逾期{-days_left}个工作日"
-    return "今天到期" if days_left == 0 else f"剩余{days_left}个工作日"
-
-
 @register
 def class_reviews(user: User) -> list[PendingItem]:
     """Reviewers see what waits for them with its legal deadline; the city sees what is overdue in its
@@ -120,7 +106,7 @@ def class_reviews(user: User) -> list[PendingItem]:
     items = []
     for review in reviews[:200]:
         try:
-            left = _days_left(calendar, review.due_date, today)
+            left = workdays_left(review.due_date, today, calendar)
         except CalendarMissing:
             left = 0
         if escalated_only and left >= 0:
@@ -130,10 +116,10 @@ def class_reviews(user: User) -> list[PendingItem]:
         items.append(
             PendingItem(
                 category=review.get_stage_display(),
-                title=f"{prefix}{c.code} {c.institution.name} {c.occupation_name}（{_deadline_text(left)}）",
+                title=f"{prefix}{c.code} {c.institution.name} {c.occupation_name}（{deadline_text(left)}）",
                 url=reverse("training:detail", args=[c.pk]),
                 due=review.due_date,
-                urgency=_deadline_urgency(left),
+                urgency=deadline_urgency(left),
             )
         )
     changes = restrict(
