@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from operator import attrgetter
 
 GENESIS = "0" * 64
 
@@ -54,6 +55,7 @@ ONLINE_FIELDS = (
     "recorded_at",
 )
 FIELDS = {ATTENDANCE: ATTENDANCE_FIELDS, ONLINE: ONLINE_FIELDS}
+_GETTERS = {kind: attrgetter(*fields) for kind, fields in FIELDS.items()}
 
 
 def canonical(value):
@@ -86,20 +88,51 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def digest(kind: str, record) -> str:
     """The hash of one record (any object with the kind's fields, `seq` and `prev_hash`)."""
     payload = [kind, record.seq, record.prev_hash]
-    payload.extend(canonical(getattr(record, f)) for f in FIELDS[kind])
+    payload.extend(map(canonical, _GETTERS[kind](record)))
     return hashlib.sha256(_encode(payload).encode()).hexdigest()
 
 
 def seal(kind: str, records, *, last_seq: int, last_hash: str) -> tuple[int, str]:
     """Give `records` (unsaved, in append order) their seq, prev_hash and hash after the chain end
     (last_seq, last_hash); returns the new end."""
-    for record in records:
-        last_seq += 1
-        record.seq = last_seq
-        record.prev_hash = last_hash
-        record.hash = digest(kind, record)
-        last_hash = record.hash
+    last_seq, last_hash, _values = seal_canonical(kind, records, last_seq=last_seq, last_hash=last_hash)
     return last_seq, last_hash
+
+
+def seal_canonical(kind: str, records, *, last_seq: int, last_hash: str) -> tuple[int, str, list[list]]:
+    """`seal`, also returning each record's canonical field values (in FIELDS order), which the
+    bulk writer reuses as its column text instead of formatting every value a second time.
+
+    This is the hot loop of every device batch (issue: ≥ 20,000 records/s): values are
+    canonicalised inline, and a datetime object met again in the batch (the batch's recorded_at,
+    a lesson time shared by a class) is converted once — keyed by identity, because hashing an
+    aware datetime asks its zone for the offset, which costs more than the conversion."""
+    get = _GETTERS[kind]
+    seen: dict[int, str] = {}
+    sha256, encode = hashlib.sha256, _encode
+    datetime, utc = dt.datetime, dt.UTC
+    out = []
+    for record in records:
+        values = [kind, 0, ""]
+        for value in get(record):
+            kind_of = type(value)
+            if kind_of is str or kind_of is int or value is None:
+                values.append(value)
+            elif kind_of is datetime:
+                text = seen.get(id(value))
+                if text is None:
+                    if value.tzinfo is None:
+                        raise ValueError("naive datetime in a chained record")
+                    text = seen[id(value)] = value.astimezone(utc).isoformat(timespec="microseconds")
+                values.append(text)
+            else:
+                values.append(canonical(value))
+        last_seq += 1
+        values[1] = record.seq = last_seq
+        values[2] = record.prev_hash = last_hash
+        record.hash = last_hash = sha256(encode(values).encode()).hexdigest()
+        out.append(values[3:])
+    return last_seq, last_hash, out
 
 
 @dataclass(frozen=True)
