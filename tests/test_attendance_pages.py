@@ -191,3 +191,73 @@ def test_a_trainee_sees_the_exam_and_certificate_of_each_class(client, setup):
     )
     html = client.get(reverse("attendance:my")).content.decode()
     assert "合格" in html and "培训合格证" in html and "NM-2026-000123" in html
+
+
+def test_a_trainee_sees_the_subsidy_status_of_each_class(client, setup):
+    """第十四条 and issue #5 (trainee view): 我的培训 tells each trainee where their subsidy stands —
+    not applied, under review or returned, 公示 with its end, paid with the date, or refused with
+    the reason — and never anyone else's."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from peixun.subsidies.models import Payment, SubsidyApplication, SubsidyLine
+    from peixun.training.models import Enrollment
+
+    client.force_login(setup.world.trainee)  # 李明
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "培训补贴：" in html and "尚未申请" in html
+
+    application = SubsidyApplication.objects.create(
+        code="BT-2026-TEST1",
+        applicant_kind=SubsidyApplication.Applicant.INSTITUTION,
+        training_class=setup.klass,
+        institution=setup.klass.institution,
+        status=SubsidyApplication.Status.RETURNED,
+        submitted_at=timezone.now(),
+        submitted_by=setup.world.inst_a_operator,
+        submitted_on=dt.date(2026, 4, 1),
+        limit_workdays=8,
+    )
+    mine = SubsidyLine.objects.create(
+        application=application,
+        enrollment=Enrollment.objects.get(training_class=setup.klass, person=setup.li_ming),
+        person=setup.li_ming,
+        amount=Decimal("1200"),
+    )
+    SubsidyLine.objects.create(
+        application=application,
+        enrollment=Enrollment.objects.get(training_class=setup.klass, person=setup.chen_jing),
+        person=setup.chen_jing,
+        amount=Decimal("3456.78"),
+    )
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "培训补贴（培训机构申请）" in html and "退回补正" in html and "补贴金额1,200.00元" in html
+    assert "尚未申请" not in html and "3,456.78" not in html  # 陈静's line is not his to see
+
+    application.status = SubsidyApplication.Status.NOTICE
+    application.notice_end = dt.date(2026, 4, 20)
+    application.save()
+    SubsidyLine.objects.filter(pk=mine.pk).update(status=SubsidyLine.Status.NOTICE)
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "公示中" in html and "公示至2026-04-20" in html
+
+    SubsidyLine.objects.filter(pk=mine.pk).update(status=SubsidyLine.Status.PAID)
+    payment = Payment.objects.create(
+        application=application,
+        payee_kind=Payment.PayeeKind.INSTITUTION_ACCOUNT,
+        payee_name="测试培训学校",
+        payee_account="6222000011112222",
+        voucher_no="PZ-1",
+        paid_on=dt.date(2026, 5, 12),
+        amount=Decimal("1200"),
+        outcome=Payment.Outcome.PAID,
+        recorded_by=setup.world.hohhot_admin,
+    )
+    payment.lines.add(mine)
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "已拨付" in html and "2026-05-12已拨付" in html
+
+    SubsidyLine.objects.filter(pk=mine.pk).update(status=SubsidyLine.Status.REFUSED, problems="同一职业已享受过补贴")
+    html = client.get(reverse("attendance:my")).content.decode()
+    assert "不予补贴" in html and "原因：同一职业已享受过补贴" in html

@@ -26,6 +26,7 @@ from . import services, uploads
 from .forms import CorrectionForm, ManualEntryForm
 from .models import AttendanceRecord, Source
 from .pdf import render_pdf
+from .trainee_status import status_items
 
 CLASS_RELATED = ("institution", "institution__organisation", "area", "area__parent")
 RECORDS_PER_PAGE = 100
@@ -374,7 +375,8 @@ def online_record_pdf(request, pk: int, public_id):
 
 @login_required
 def my(request):
-    """A trainee's own classes: hours, share and missed lessons."""
+    """A trainee's own classes: hours, share, missed lessons, exam and certificate, and what the
+    apps above add (the subsidy status, trainee_status.py)."""
     user = request.user
     if user.role != Role.TRAINEE or not user.person_id:
         raise Http404("页面不存在")
@@ -392,11 +394,13 @@ def my(request):
             person_id=user.person_id, training_class__in=[e.training_class_id for e in enrollments]
         )
     }
+    statuses = status_items(user.person_id, [e.training_class_id for e in enrollments])
     rows = []
     for e in enrollments:
         (hours,) = services.class_hours(e.training_class, person=e.person, rules=rules)
         hours.share_pct = _pct(hours.count.share)
         hours.exam = exams.get(e.training_class_id)
+        hours.statuses = statuses.get(e.training_class_id, [])
         rows.append(hours)
     return render(
         request,
