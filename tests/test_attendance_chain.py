@@ -182,6 +182,28 @@ def test_manual_entry_needs_a_reason_and_is_marked(setup):
     assert result.created == 0 and "原因" in result.errors[0].message
 
 
+def test_free_text_with_tabs_backslashes_and_line_breaks_is_stored_exactly_and_chained(setup):
+    """第二十条: whatever a reason or device code holds is kept as written and covered by the chain
+    (on PostgreSQL the batch is written with COPY, whose text format must escape these)."""
+    reason = "补录\t原因：考勤机\\故障\n第二行\r\\N 不是空值"
+    result = setup.append(
+        [
+            setup.item(reason=reason, method="MANUAL"),
+            setup.item(setup.chen_jing, reason="普通原因", method="MANUAL"),
+        ],
+        source=Source.MANUAL,
+        device_code="KQ\t\\01",
+    )
+    assert (result.created, result.errors) == (2, [])
+    stored = dict(
+        AttendanceRecord.objects.filter(training_class=setup.klass).values_list("person_id", "reason")
+    )
+    assert stored == {setup.li_ming.pk: reason, setup.chen_jing.pk: "普通原因"}
+    assert set(AttendanceRecord.objects.values_list("device_code", flat=True)) == {"KQ\t\\01"}
+    assert AttendanceRecord.objects.get(person=setup.li_ming).check_out is not None
+    assert services.verify_attendance(setup.klass) == []
+
+
 def test_a_correction_replaces_the_record_in_counting_and_both_are_kept(setup):
     setup.append([setup.item(start=(8, 30), end=(9, 0)), setup.item(day=3)])
     original = AttendanceRecord.objects.get(check_in=at(2, 8, 30))

@@ -211,21 +211,25 @@ def _insert(model, kind: str, rows: list[SimpleNamespace], canonical: list[list]
     if connection.vendor == "postgresql":
         names = [*chain.FIELDS[kind], "seq", "prev_hash", "hash"]
         columns = ", ".join(quote(model._meta.get_field(_field_name(n)).column) for n in names)
-        escapes = _COPY_ESCAPES
-        lines = [
-            "\t".join(
-                [
-                    *[
-                        "\\N" if v is None else v.translate(escapes) if type(v) is str else str(v)
+        lines = []
+        for row, values in zip(rows, canonical, strict=True):
+            line = "\t".join(["\\N" if v is None else str(v) for v in values])
+            # Values almost never need COPY's escapes (free text such as a reason might): look at
+            # the line once rather than translating every value — str.translate with a mapping
+            # costs more than the hashing does.
+            if (
+                "\n" in line
+                or "\r" in line
+                or line.count("\\") != values.count(None)
+                or line.count("\t") != len(values) - 1
+            ):
+                line = "\t".join(
+                    [
+                        "\\N" if v is None else v.translate(_COPY_ESCAPES) if type(v) is str else str(v)
                         for v in values
-                    ],
-                    str(row.seq),
-                    row.prev_hash,
-                    row.hash,
-                ]
-            )
-            for row, values in zip(rows, canonical, strict=True)
-        ]
+                    ]
+                )
+            lines.append(f"{line}\t{row.seq}\t{row.prev_hash}\t{row.hash}")
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
