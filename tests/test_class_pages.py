@@ -162,6 +162,11 @@ def test_the_list_filters_by_status_and_links_to_each_class(client, world, life)
     html = client.get(reverse("training:classes"), {"status": "DRAFT"}).content.decode()
     assert draft.code in html and other.code not in html
     assert detail(draft) in html and 'badge text-bg-secondary">草稿' in html
+    # the roster is counted for the classes on the page (trainees taken off it are not)
+    on_roster = draft.enrollments.filter(removed_at__isnull=True).count()
+    assert on_roster > 0
+    row = re.search(rf"{draft.code}.*?</tr>", html, re.S).group(0)
+    assert f'<td class="text-end">{on_roster}</td>' in row
 
 
 def test_trainees_on_the_roster_show_with_masked_id_numbers(client, world, life):

@@ -483,6 +483,7 @@ def load_facts(class_ids: Iterable[int]) -> Facts:
     for condition in (
         Q(person_id__in=person_ids),
         # the records anywhere carrying a photo hash seen in these classes (DUPLICATE_PHOTO)
+        # (`<> ''` repeated so PostgreSQL may use the partial photo index)
         Q(
             photo_sha256__in=list(
                 AttendanceRecord.objects.filter(training_class_id__in=ids)
@@ -490,7 +491,8 @@ def load_facts(class_ids: Iterable[int]) -> Facts:
                 .values_list("photo_sha256", flat=True)
                 .distinct()
             )
-        ),
+        )
+        & ~Q(photo_sha256=""),
     ):
         for r in (
             AttendanceRecord.objects.filter(condition)
