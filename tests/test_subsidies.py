@@ -1005,6 +1005,19 @@ def test_the_application_list_is_scoped(client, setup):
         response = login(client, user).get(reverse("subsidies:applications"))
         assert response.status_code == 200
         assert (app.code in response.content.decode()) is sees, user
+    # the row sums the application's own lines (counted for the page's rows only)
+    from django.db.models import Sum
+
+    from peixun.web.templatetags.peixun_tags import yuan
+
+    html = (
+        login(client, setup.world.xincheng_reviewer).get(reverse("subsidies:applications")).content.decode()
+    )
+    row = re.search(rf"{app.code}.*?</tr>", html, re.S).group(0)
+    lines = app.lines.exclude(status="REFUSED")
+    assert lines.count() > 0
+    assert f'<td class="text-end">{app.lines.count()}</td>' in row
+    assert str(yuan(lines.aggregate(s=Sum("amount"))["s"])) in row
 
 
 def test_a_trainee_sees_only_their_own_line_of_an_institution_application(client, setup):
