@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import secrets
+import subprocess
 import sys
 import time
 import urllib.error
@@ -138,15 +139,79 @@ def make_batches(codes, batches: int, size: int):
     return out
 
 
+def _post(connection, path: str, body: bytes, headers: dict) -> tuple[int, dict]:
+    connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def _client(url: str, key: str, secret: str, bodies: list[bytes], start, out) -> None:
+    """One device pushing its batches one after another over a kept-alive connection."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from peixun.intake.services import signed_headers
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=300)
+    start.wait()
+    timings, records, created, errors = [], 0, 0, 0
+    cpu = time.process_time()
+    for body in bodies:
+        t0 = time.perf_counter()
+        status, answer = _post(connection, PATH, body, signed_headers(secret, key, "POST", PATH, body))
+        timings.append(time.perf_counter() - t0)
+        if status != 200:
+            errors += 1
+            continue
+        records += len(answer["results"])
+        created += answer["created"]
+    out.put((timings, records, created, errors, time.process_time() - cpu))
+
+
+def _serve(workers: int, port: int):
+    """gunicorn on this database; DEBUG off (PEIXUN_TESTING gives the same development keys the
+    data was written with)."""
+    env = {**os.environ, "PEIXUN_TESTING": "true", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env.pop("PEIXUN_DEBUG", None)
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "peixun.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers
+        except OSError:
+            time.sleep(0.3)
+    return process
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batches", type=int, default=40, help="batches per client")
     parser.add_argument("--size", type=int, default=1000, help="records per batch")
-    parser.add_argument("--classes", type=int, default=4)
+    parser.add_argument("--classes", type=int, default=4, help="classes per client")
+    parser.add_argument("--clients", type=int, default=1, help="devices pushing at the same time (over HTTP)")
     parser.add_argument("--url", help="base URL of a running peixun (e.g. http://127.0.0.1:8000)")
+    parser.add_argument("--serve", type=int, metavar="WORKERS", help="start gunicorn with this many workers")
     args = parser.parse_args()
 
-    os.environ.setdefault("PEIXUN_DEBUG", "true")
+    # DEBUG off: it would keep every SQL statement in memory. PEIXUN_TESTING supplies development keys.
+    os.environ.setdefault("PEIXUN_TESTING", "true")
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peixun.settings")
@@ -161,32 +226,96 @@ def main() -> None:
     from peixun.intake.services import signed_headers
 
     settings.ALLOWED_HOSTS = ["*"]
+    server = None
+    if args.serve:
+        port = 18000 + os.getpid() % 1000
+        server = _serve(args.serve, port)
+        args.url = f"http://127.0.0.1:{port}"
+    transport = args.url or "Django test Client (in process)"
+    if args.serve:
+        transport += f" (gunicorn, {args.serve} sync workers, started by this script)"
     print(
         f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores; python {platform.python_version()}"
     )
-    print(f"database: {connection.vendor}; transport: {args.url or 'Django test Client (in process)'}")
+    print(f"database: {connection.vendor}; transport: {transport}; clients: {args.clients}")
     call_command("migrate", verbosity=0)
     run = secrets.token_hex(3).upper()
-    key, secret, codes = setup_data(args.classes, run)
-    bodies = make_batches(codes, args.batches, args.size)
-    client = Client()
+    key, secret, codes = setup_data(args.classes * args.clients, run)
+    # Each client (device) pushes its own classes: devices of different classes never wait for
+    # each other's chain head.
+    per_client = [
+        make_batches(codes[i * args.classes : (i + 1) * args.classes], args.batches + 1, args.size)
+        for i in range(args.clients)
+    ]
+    connection.close()  # the clients are separate processes
+    try:
+        if args.clients > 1 or args.url:
+            run_http(args, key, secret, per_client)
+        else:
+            run_in_process(args, key, secret, per_client[0], Client(), signed_headers)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
 
+
+def run_http(args, key, secret, per_client) -> None:
+    import multiprocessing as mp
+
+    # Warm-up: one batch per client (imports, first chain heads); not counted.
+    for bodies in per_client:
+        status, answer = _post_once(args.url, key, secret, bodies[0])
+        if status != 200:
+            raise SystemExit(f"HTTP {status}: {answer}")
+    print(f"load average before the run: {os.getloadavg()[0]:.2f}")
+    ctx = mp.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    workers = [
+        ctx.Process(target=_client, args=(args.url, key, secret, bodies[1:], start, out))
+        for bodies in per_client
+    ]
+    for w in workers:
+        w.start()
+    started = time.perf_counter()
+    start.set()
+    results = [out.get() for _ in workers]
+    elapsed = time.perf_counter() - started
+    for w in workers:
+        w.join()
+    timings = sorted(t for r in results for t in r[0])
+    records = sum(r[1] for r in results)
+    created = sum(r[2] for r in results)
+    errors = sum(r[3] for r in results)
+    client_cpu = sum(r[4] for r in results)
+    print(
+        f"new records: {records} in {len(timings)} batches of {args.size} from {args.clients} clients: "
+        f"{elapsed:.2f} s → {records / elapsed:,.0f} records/s (created {created}, failed batches {errors}); "
+        f"per batch median {timings[len(timings) // 2] * 1000:.0f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)] * 1000:.0f} ms"
+    )
+    print(f"CPU time of the clients (signing, sending, reading answers): {client_cpu:.2f} s")
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+def _post_once(url, key, secret, body):
+    import http.client
+    from urllib.parse import urlsplit
+
+    from peixun.intake.services import signed_headers
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=300)
+    try:
+        return _post(connection, PATH, body, signed_headers(secret, key, "POST", PATH, body))
+    finally:
+        connection.close()
+
+
+def run_in_process(args, key, secret, bodies, client, signed_headers) -> None:
     def send(body: bytes):
         headers = signed_headers(secret, key, "POST", PATH, body)
-        if not args.url:
-            r = client.post(PATH, data=body, content_type="application/json", headers=headers)
-            return r.status_code, r.json()
-        request = urllib.request.Request(
-            args.url.rstrip("/") + PATH,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", **headers},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+        r = client.post(PATH, data=body, content_type="application/json", headers=headers)
+        return r.status_code, r.json()
 
     send(bodies[0])  # warm-up (imports, caches, first chain heads); its records are not counted
     records = created = 0
