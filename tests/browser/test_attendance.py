@@ -90,4 +90,5 @@ def test_operator_uploads_and_reviewer_and_trainee_see_the_hours(live_server, se
         visit.goto("/attendance/my/")
         expect(visit.page.locator("body")).to_contain_text(CLASS_CODE)
         expect(visit.page.locator("body")).to_contain_text("缺课")
+        expect(visit.page.locator(".px-trainee-status").first).to_contain_text("培训补贴：尚未申请")
         visit.shot("06-my")
