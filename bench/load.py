@@ -78,6 +78,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import api_ingest  # noqa: E402  (bench/api_ingest.py: device registration, signed requests)
 import dashboards  # noqa: E402  (bench/dashboards.py: the 1,000,000-trainee builder)
 
+from peixun.attendance import chain  # noqa: E402  (plain Python: no Django needed to import it)
+
 # Fixed keys for the benchmark database (production-like: given explicitly, not the development ones).
 BENCH_SECRET_KEY = "peixun-load-bench-secret-key-not-for-production-0123456789"
 BENCH_IDENTITY_KEY = base64.urlsafe_b64encode(b"peixun-load-bench-identity-key32").decode()
@@ -107,25 +109,7 @@ def _utc(date: dt.date, at: dt.time) -> dt.datetime:
 
 
 class _Record:
-    __slots__ = (
-        "training_class_id",
-        "person_id",
-        "check_in",
-        "check_out",
-        "method",
-        "photo_sha256",
-        "lat",
-        "lon",
-        "source",
-        "device_code",
-        "corrects_id",
-        "reason",
-        "recorded_by_id",
-        "recorded_at",
-        "seq",
-        "prev_hash",
-        "hash",
-    )
+    __slots__ = (*chain.ATTENDANCE_FIELDS, "seq", "prev_hash", "hash")
 
 
 def _copy_value(value) -> str:
