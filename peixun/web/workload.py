@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -194,17 +195,31 @@ def workload_for(user, *, today: dt.date | None = None) -> Workload:
                 setattr(cell, name, row[name])
                 setattr(total, name, getattr(total, name) + row[name])
         decided = scoped.filter(kind.decided(), decided_at__gte=now - dt.timedelta(days=DECIDED_WINDOW_DAYS))
-        for area_id, first, decided_at in decided.values_list(AREA, kind.first_submitted, "decided_at"):
-            try:
-                days = calendar.between(timezone.localdate(first), timezone.localdate(decided_at))
-            except CalendarMissing as exc:
-                problem = problem or exc.message
+        # Grouped by area and (submitted, decided) day in the database, the working days counted once
+        # per pair of days: item by item, a province's 7,000 decisions of 60 days took 0.4 s.
+        grouped = (
+            decided.values(
+                AREA, first_day=TruncDate(kind.first_submitted), decided_day=TruncDate("decided_at")
+            )
+            .annotate(n=Count("id"))
+            .values_list(AREA, "first_day", "decided_day", "n")
+        )
+        spans: dict[tuple[dt.date, dt.date], int | None] = {}
+        for area_id, first_day, decided_day, n in grouped:
+            days = spans.get((first_day, decided_day), -1)
+            if days == -1:
+                try:
+                    days = calendar.between(first_day, decided_day)
+                except CalendarMissing as exc:
+                    problem, days = problem or exc.message, None
+                spans[first_day, decided_day] = days
+            if days is None:
                 continue
             cell = per_area[area_id][kind.key]
-            cell.decided += 1
-            cell.days_total += days
-            total.decided += 1
-            total.days_total += days
+            cell.decided += n
+            cell.days_total += days * n
+            total.decided += n
+            total.days_total += days * n
         summaries.append(KindSummary(kind, getattr(rule, kind.limit_field), total))
 
     rows: list[AreaRow] = []
