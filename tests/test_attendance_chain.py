@@ -333,6 +333,19 @@ def test_online_sessions_are_idempotent_with_per_item_errors_and_chained(setup):
     session_row = OnlineSession.objects.get()
     assert (session_row.seq, session_row.source) == (1, "PLATFORM")
     assert verify_attendance() == []
+    # Hours are counted from rows read with psycopg's compiled timestamp loader on PostgreSQL: the
+    # same values, in UTC, as Django's own reading (IP addresses stay strings).
+    setup.append([setup.item(), setup.item(setup.chen_jing, end=None)])
+    for model, names in (
+        (OnlineSession, services.ONLINE_COUNTED),
+        (AttendanceRecord, services.ATTENDANCE_COUNTED),
+    ):
+        query = model.objects.order_by("seq").values_list(*names)
+        fast, django_rows = services._rows(query), list(query)
+        assert fast == django_rows and len(fast) >= 1
+        assert all(
+            v.utcoffset() == dt.timedelta(0) for row in fast for v in row if isinstance(v, dt.datetime)
+        )
     OnlineSession.objects.update(face_checks_failed=1)
     (problem,) = verify_attendance()
     assert problem.kind == "ONLINE" and "线上学习记录第1条" in str(problem)
