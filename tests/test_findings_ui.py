@@ -292,6 +292,26 @@ def test_rerun_with_the_same_hit_keeps_the_decision(client, s):
     assert "更新后的证据" in client.get(detail_url(finding)).content.decode()
 
 
+def test_a_rerun_finding_the_same_evidence_only_moves_the_time_it_was_last_found(s):
+    """第二十二条: a finding found again unchanged keeps its evidence, version and decision; only
+    last_found_at moves. Changed evidence is written."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    s.store([s.hit("财政供养信息：第一次"), s.batch_hit()])
+    Finding.objects.update(last_found_at=timezone.now() - dt.timedelta(days=3))
+    before = {f.pk: (f.evidence, f.rules_version, f.last_found_at) for f in Finding.objects.all()}
+    result = s.store([s.hit("财政供养信息：第一次"), s.batch_hit()])
+    assert (result.kept, result.opened, result.closed) == (2, 0, 0)
+    for f in Finding.objects.all():
+        evidence, version, found = before[f.pk]
+        assert (f.evidence, f.rules_version) == (evidence, version)
+        assert f.last_found_at > found + dt.timedelta(days=2)
+    s.store([s.hit("财政供养信息：第二次"), s.batch_hit()])
+    assert s.finding.evidence.endswith("第二次")
+
+
 def test_a_finding_whose_cause_is_gone_is_closed_but_kept(client, s):
     s.store([s.batch_hit()])
     finding = s.finding

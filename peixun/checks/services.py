@@ -51,7 +51,7 @@ def findings_store(
         existing = {}
         for f in existing_qs.select_related("training_class").iterator(chunk_size=5000):
             existing[(f.rule_code, f.training_class.code, f.subject_key)] = f
-        new, events, changed = [], [], []
+        new, events, changed, seen_again = [], [], [], []
         reopened = kept = closed = 0
         for key, hit in hits.items():
             finding = existing.get(key)
@@ -79,6 +79,11 @@ def findings_store(
                 reopened += 1
             else:
                 kept += 1
+                if finding.evidence == hit.evidence and finding.rules_version == rules_version:
+                    # Found again as it was: only the time it was last found moves (one plain
+                    # UPDATE for all of them; bulk_update's CASE per row was half of a class's re-check).
+                    seen_again.append(finding.pk)
+                    continue
             finding.evidence, finding.rules_version, finding.last_found_at = hit.evidence, rules_version, now
             changed.append(finding)
         gone = [f for key, f in existing.items() if key not in hits and f.is_current]
@@ -94,6 +99,8 @@ def findings_store(
                 )
             )
             closed += 1
+        for start in range(0, len(seen_again), 5000):
+            Finding.objects.filter(pk__in=seen_again[start : start + 5000]).update(last_found_at=now)
         Finding.objects.bulk_update(
             changed + gone,
             ["is_current", "closed_at", "evidence", "rules_version", "last_found_at"],
