@@ -258,6 +258,8 @@ def test_a_trainee_sees_the_subsidy_status_of_each_class(client, setup):
     html = client.get(reverse("attendance:my")).content.decode()
     assert "已拨付" in html and "2026-05-12已拨付" in html
 
-    SubsidyLine.objects.filter(pk=mine.pk).update(status=SubsidyLine.Status.REFUSED, problems="同一职业已享受过补贴")
+    SubsidyLine.objects.filter(pk=mine.pk).update(
+        status=SubsidyLine.Status.REFUSED, problems="同一职业已享受过补贴"
+    )
     html = client.get(reverse("attendance:my")).content.decode()
     assert "不予补贴" in html and "原因：同一职业已享受过补贴" in html
