@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -124,7 +125,7 @@ def covered_lessons(
     Same test as `lesson_covered`, but each lesson looks only at the records that can reach it
     (sorted by check-in, found by bisection): a 50-trainee class has thousands of records.
     """
-    ratio = Fraction(Decimal(min_coverage))
+    ratio = _fraction(min_coverage)
     usable = sorted((r for r in records if r.check_out is not None), key=lambda r: r.check_in)
     starts = [r.check_in for r in usable]
     longest = max((r.check_out - r.check_in for r in usable), default=dt.timedelta(0))
@@ -140,6 +141,13 @@ def covered_lessons(
         )
         (covered if hit else missed).append(lesson)
     return covered, missed
+
+
+@functools.lru_cache(maxsize=64)
+def _fraction(value) -> Fraction:
+    """A setting (a Decimal such as 0.9 or 8) as an exact Fraction; the same few values are asked
+    for once per trainee, and building a Fraction from a Decimal is not cheap."""
+    return Fraction(Decimal(value))
 
 
 def session_hours(start: dt.datetime, end: dt.datetime, minutes_per_class_hour: int) -> Decimal:
@@ -198,7 +206,7 @@ def count_hours(
     by_day = online_hours_by_day(sessions, rules.minutes_per_class_hour)
     # Sums and caps in exact fractions; Decimals only for the result.
     per_hour = 60 * rules.minutes_per_class_hour
-    daily_max = Fraction(Decimal(rules.online_max_hours_per_day))
+    daily_max = _fraction(rules.online_max_hours_per_day)
     capped = sum(
         (
             min(Fraction(seconds, per_hour), daily_max)

@@ -535,6 +535,11 @@ def effective(records) -> list:
     """Records with every corrected one replaced by the latest (highest seq) record of its
     correction tree; ordered by time."""
     records = list(records)
+    time_of = (
+        attrgetter("check_in") if records and hasattr(records[0], "check_in") else attrgetter("start_at")
+    )
+    if all(r.corrects_id is None for r in records):  # the usual case: nothing corrected
+        return sorted(records, key=lambda r: (time_of(r), r.seq))
     by_id = {r.id: r for r in records}
     latest: dict[int, object] = {}
     for r in records:
@@ -544,9 +549,6 @@ def effective(records) -> list:
         current = latest.get(root.id)
         if current is None or r.seq > current.seq:
             latest[root.id] = r
-    time_of = (
-        attrgetter("check_in") if records and hasattr(records[0], "check_in") else attrgetter("start_at")
-    )
     return sorted(latest.values(), key=lambda r: (time_of(r), r.seq))
 
 
