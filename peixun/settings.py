@@ -229,8 +229,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task to be retried
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Redis gives a task that was delivered but never acknowledged to a worker again after this many
-# seconds: the job of a worker killed outright (power cut, OOM killer) runs again then. Keep it longer
-# than the longest job, or a job still running is started a second time.
+# seconds: the job of a worker killed outright (power cut, OOM killer) runs again then. A job still
+# running is not started twice (core.jobs holds an advisory lock per job), but keep it longer than
+# the longest job so its message is not handed out in vain.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("PEIXUN_CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -11,13 +11,15 @@ import time
 from io import StringIO
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
 from peixun.checks.generator import generate
-from peixun.core.models import Person
+from peixun.core.jobs import job_execute, job_function, job_lock_key
+from peixun.core.models import Job, Person
 from peixun.exchange.package import import_package
 from peixun.training.models import Enrollment, TrainingClass
 
@@ -75,3 +77,37 @@ def test_an_import_killed_half_way_leaves_nothing_and_runs_again(tmp_path, refer
     result = import_package(directory=package, actor=None)
     assert result is not None
     assert TrainingClass.objects.count() > 0 and Enrollment.objects.count() > 0
+
+
+@job_function("tests.faults.noop")
+def _noop_job(*, params, actor, report) -> dict:
+    report(1, 1, "完成")
+    return {"ran": True}
+
+
+def test_a_job_delivered_again_while_it_runs_is_left_to_the_run_in_progress():
+    """Issue #9 (concurrency): Redis gives an unacknowledged message out again after the visibility
+    timeout, even while its job still runs. The second delivery must not run the job a second time;
+    once the first run's worker has died (its connection, and so its lock, gone), it must."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the running job's lock is a PostgreSQL advisory lock")
+    job = Job.objects.create(
+        kind="tests.faults.noop", title="测试任务", params={}, status=Job.Status.RUNNING, attempts=1
+    )
+    db = connection.settings_dict
+    running = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+    )
+    try:
+        running.execute("SELECT pg_advisory_lock(%s)", [job_lock_key(str(job.public_id))])
+        job_execute(str(job.public_id))  # the message comes back while the first run holds its job
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == (Job.Status.RUNNING, 1)
+    finally:
+        running.close()  # the first run's worker dies: PostgreSQL drops its lock with the connection
+    job_execute(str(job.public_id))
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.result) == (Job.Status.SUCCEEDED, 2, {"ran": True})
+    job_execute(str(job.public_id))  # and a delivery after success does nothing
+    job.refresh_from_db()
+    assert job.attempts == 2

@@ -7,12 +7,14 @@ transaction is still open. A failed job keeps its error rows; it can be submitte
 (`job_retry`), and a worker killed mid-task leaves it to Celery's late acknowledgement.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Job
@@ -75,7 +77,42 @@ def job_retry(*, job: Job, actor) -> Job:
 
 
 def job_execute(job_id: str) -> None:
-    """Run one job now (called by the Celery task, or in-process)."""
+    """Run one job now (called by the Celery task, or in-process).
+
+    A job's message can come back while the job still runs (Redis hands an unacknowledged message
+    out again after the visibility timeout). On PostgreSQL each run holds a session advisory lock
+    on its job: a second delivery that cannot take it leaves the job to the run that holds it. A
+    run whose worker died has lost its connection and with it the lock, so its job runs again."""
+    with _job_lock(job_id) as held:
+        if not held:
+            logger.warning("job %s is running elsewhere; this delivery leaves it alone", job_id)
+            return
+        _execute(job_id)
+
+
+def job_lock_key(job_id: str) -> int:
+    """The PostgreSQL advisory lock key of one job (64 bits of a hash of its public id)."""
+    return int.from_bytes(hashlib.sha256(f"peixun.job:{job_id}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def _job_lock(job_id: str):
+    if connection.vendor != "postgresql":
+        yield True  # SQLite: one process, jobs run in it one at a time
+        return
+    key = job_lock_key(job_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _execute(job_id: str) -> None:
     job = Job.objects.get(public_id=job_id)
     if job.finished:
         return  # a redelivered message after success or failure does nothing twice
