@@ -13,7 +13,8 @@ What it does:
    also with COPY, the lessons (20 four-hour lessons on ten consecutive days) and the device
    attendance records of every class in training or completed in peixun (status APPROVED or
    COMPLETED; the imported ones have none): one record per trainee and past lesson, each sealed into
-   its class's hash chain by `peixun.attendance.chain.seal` (seq, prev_hash, hash, and a chain head
+   its class's hash chain by `peixun.attendance.chain.seal_canonical`, written as COPY text by
+   `attendance.services.copy_lines` like the device API's records (seq, prev_hash, hash, and a chain head
    per class). Making and sealing a record costs ~60 µs of Python (~30 µs the seal itself), and
    there are about 6 million at 1,000,000 trainees, so classes are sealed in a multiprocessing pool
    (--jobs) while the parent streams the rows into COPY (2 cores: ~15,000 records/s, so several
@@ -112,22 +113,12 @@ class _Record:
     __slots__ = (*chain.ATTENDANCE_FIELDS, "seq", "prev_hash", "hash")
 
 
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is dt.datetime:
-        return value.isoformat()
-    if kind is float:
-        return repr(value)
-    return str(value)  # no text field here holds a tab, newline or backslash
-
-
 def seal_classes(task):
-    """Worker: the sealed attendance rows of some classes as COPY text, and their chain heads."""
-    from peixun.attendance import chain
+    """Worker: the sealed attendance rows of some classes as COPY text (in the columns of
+    `services.copy_columns`, written as the device API writes them), and their chain heads."""
+    from peixun.attendance.services import copy_lines
 
-    seed, attnames, classes = task
+    seed, classes = task
     lines, heads, count = [], [], 0
     for class_id, start_ordinal, people in classes:
         rng = random.Random(seed * 1_000_003 + class_id)
@@ -166,10 +157,12 @@ def seal_classes(task):
             records.extend(day)
         if not records:
             continue
-        last_seq, last_hash = chain.seal(chain.ATTENDANCE, records, last_seq=0, last_hash=chain.GENESIS)
+        last_seq, last_hash, canonical = chain.seal_canonical(
+            chain.ATTENDANCE, records, last_seq=0, last_hash=chain.GENESIS
+        )
         heads.append((class_id, last_seq, last_hash))
         count += len(records)
-        lines.extend("\t".join([_copy_value(getattr(r, a)) for a in attnames]) for r in records)
+        lines.extend(copy_lines(records, canonical))
     text = ("\n".join(lines) + "\n").encode() if lines else b""
     return text, heads, count
 
@@ -178,6 +171,7 @@ def add_lessons_and_attendance(seed: int, jobs: int) -> dict:
     from django.db import connection
 
     from peixun.attendance.models import AttendanceRecord, ChainHead
+    from peixun.attendance.services import copy_columns
     from peixun.training.models import Enrollment, Lesson, TrainingClass
 
     c = dashboards.Copier(connection)
@@ -211,11 +205,9 @@ def add_lessons_and_attendance(seed: int, jobs: int) -> dict:
     rows = Enrollment.objects.filter(training_class__status__in=IN_PEIXUN, removed_at__isnull=True)
     for cid, pid in rows.order_by("training_class_id", "id").values_list("training_class_id", "person_id"):
         members.setdefault(cid, []).append(pid)
-    fields = [f for f in AttendanceRecord._meta.concrete_fields if not f.primary_key]
-    attnames = [f.attname for f in fields]
-    names = ", ".join(f'"{f.column}"' for f in fields)
+    names = copy_columns(AttendanceRecord, chain.ATTENDANCE)
     todo = [(cid, start.toordinal(), members.get(cid, [])) for cid, start, _h in classes]
-    chunks = [(seed, attnames, todo[i : i + 40]) for i in range(0, len(todo), 40)]
+    chunks = [(seed, todo[i : i + 40]) for i in range(0, len(todo), 40)]
     heads, records = [], 0
     with multiprocessing.get_context("fork").Pool(jobs) as pool, connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {AttendanceRecord._meta.db_table} ({names}) FROM STDIN") as copy:

@@ -203,38 +203,15 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _insert(model, kind: str, rows: list[SimpleNamespace], canonical: list[list]) -> None:
     """Insert sealed rows (plain objects with the model's attribute names) in one statement: COPY on
     PostgreSQL, executemany elsewhere. Building model instances and bulk_create cost several times
-    what hashing does. On PostgreSQL the column text is the chain's canonical form of each value
-    (UTC ISO datetimes, repr floats), computed once while sealing: the database reads it back as
-    the same value, and formatting it twice was a third of a batch's time."""
+    what hashing does."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     if connection.vendor == "postgresql":
-        names = [*chain.FIELDS[kind], "seq", "prev_hash", "hash"]
-        columns = ", ".join(quote(model._meta.get_field(_field_name(n)).column) for n in names)
-        lines = []
-        for row, values in zip(rows, canonical, strict=True):
-            line = "\t".join(["\\N" if v is None else str(v) for v in values])
-            # Values almost never need COPY's escapes (free text such as a reason might): look at
-            # the line once rather than translating every value — str.translate with a mapping
-            # costs more than the hashing does.
-            if (
-                "\n" in line
-                or "\r" in line
-                or line.count("\\") != values.count(None)
-                or line.count("\t") != len(values) - 1
-            ):
-                line = "\t".join(
-                    [
-                        "\\N" if v is None else v.translate(_COPY_ESCAPES) if type(v) is str else str(v)
-                        for v in values
-                    ]
-                )
-            lines.append(f"{line}\t{row.seq}\t{row.prev_hash}\t{row.hash}")
         with (
             connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            cursor.cursor.copy(f"COPY {table} ({copy_columns(model, kind)}) FROM STDIN") as copy,
         ):
-            copy.write("\n".join(lines) + "\n")
+            copy.write("\n".join(copy_lines(rows, canonical)) + "\n")
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(quote(f.column) for f in fields)
@@ -246,8 +223,38 @@ def _insert(model, kind: str, rows: list[SimpleNamespace], canonical: list[list]
         )
 
 
-def _field_name(attname: str) -> str:
-    return attname[:-3] if attname.endswith("_id") else attname
+def copy_columns(model, kind: str) -> str:
+    """The quoted columns of `copy_lines`, in order: the chain's fields, then seq, prev_hash, hash."""
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+    names = [*chain.FIELDS[kind], "seq", "prev_hash", "hash"]
+    return ", ".join(connection.ops.quote_name(by_attname[n]) for n in names)
+
+
+def copy_lines(rows, canonical: list[list]) -> list[str]:
+    """Sealed rows as lines of COPY text (`chain.seal_canonical` gives rows and values). The column
+    text is the chain's canonical form of each value (UTC ISO datetimes, repr floats), computed once
+    while sealing: the database reads it back as the same value, and formatting it twice was a
+    third of a batch's time."""
+    lines = []
+    for row, values in zip(rows, canonical, strict=True):
+        line = "\t".join(["\\N" if v is None else str(v) for v in values])
+        # Values almost never need COPY's escapes (free text such as a reason might): look at the
+        # line once rather than translating every value — str.translate with a mapping costs more
+        # than the hashing does.
+        if (
+            "\n" in line
+            or "\r" in line
+            or line.count("\\") != values.count(None)
+            or line.count("\t") != len(values) - 1
+        ):
+            line = "\t".join(
+                [
+                    "\\N" if v is None else v.translate(_COPY_ESCAPES) if type(v) is str else str(v)
+                    for v in values
+                ]
+            )
+        lines.append(f"{line}\t{row.seq}\t{row.prev_hash}\t{row.hash}")
+    return lines
 
 
 def attendance_append_batch(
