@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,3 @@ def status_items(person_id: int, class_ids: list[int]) -> dict[int, list[StatusI
         for class_id, found in source(person_id, class_ids).items():
             items.setdefault(class_id, []).extend(found)
     return items
-
-
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from peixun.attendance.trainee_status import StatusItem, money
+from peixun.attendance.trainee_status import StatusItem
 
 from .models import Payment, SubsidyLine
 
@@ -26,7 +26,7 @@ def subsidy_status(person_id: int, class_ids: list[int]) -> dict[int, list[Statu
     url = reverse("subsidies:applications")
     items: dict[int, list[StatusItem]] = {}
     for line in lines:
-        detail = _("补贴金额%(amount)s元") % {"amount": money(line.amount)}
+        detail = _("补贴金额%(amount)s元") % {"amount": f"{line.amount:,.2f}"}
         if line.status == SubsidyLine.Status.PAID and line.pk in paid_on:
             detail += _("，%(day)s已拨付") % {"day": paid_on[line.pk].strftime("%Y-%m-%d")}
         elif line.status == SubsidyLine.Status.NOTICE and line.application.notice_end:
