@@ -10,6 +10,7 @@ get rows of their own); a county reviewer sees their county's totals.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -165,6 +166,7 @@ def workload_for(user, *, today: dt.date | None = None) -> Workload:
     now = timezone.now()
     since = today - dt.timedelta(days=DECIDED_WINDOW_DAYS)
     calendar = WorkdayCalendar()
+    between = functools.cache(calendar.between)  # the same pair of days recurs in every area
     problem = ""
     try:
         soon = calendar.add(today, 1)
@@ -204,16 +206,11 @@ def workload_for(user, *, today: dt.date | None = None) -> Workload:
             .annotate(n=Count("id"))
             .values_list(AREA, "first_day", "decided_day", "n")
         )
-        spans: dict[tuple[dt.date, dt.date], int | None] = {}
         for area_id, first_day, decided_day, n in grouped:
-            days = spans.get((first_day, decided_day), -1)
-            if days == -1:
-                try:
-                    days = calendar.between(first_day, decided_day)
-                except CalendarMissing as exc:
-                    problem, days = problem or exc.message, None
-                spans[first_day, decided_day] = days
-            if days is None:
+            try:
+                days = between(first_day, decided_day)
+            except CalendarMissing as exc:
+                problem = problem or exc.message
                 continue
             cell = per_area[area_id][kind.key]
             cell.decided += n
