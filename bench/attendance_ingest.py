@@ -67,7 +67,7 @@ def main() -> None:
 def run(args) -> None:
     from peixun.accounts.models import Organisation
     from peixun.attendance import services
-    from peixun.attendance.hours import SHANGHAI, count_hours
+    from peixun.attendance.hours import SHANGHAI, count_hours, timetable
     from peixun.attendance.models import Source
     from peixun.attendance.services import AttendanceItem, OnlineItem
     from peixun.core.models import Area, CalendarDay, CalendarYear, RuleSettings
@@ -221,7 +221,7 @@ def run(args) -> None:
         f"{sum(len(r.records) for r in rows)} records, {sum(len(r.sessions) for r in rows)} sessions: "
         f"median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms"
     )
-    shapes = services.lesson_shapes(klass)
+    shapes = timetable(services.lesson_shapes(klass), rules.hours.lesson_min_coverage)
     pure = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()

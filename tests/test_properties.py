@@ -25,6 +25,7 @@ from peixun.attendance.hours import (
     lesson_covered,
     online_hours_by_day,
     session_hours,
+    timetable,
 )
 from peixun.core.errors import CalendarMissing, InvalidIdNumber
 from peixun.core.identity import parse_id_number
@@ -469,6 +470,13 @@ def test_counted_hours_stay_within_the_timetable_and_the_online_caps(attendance,
         count.online_by_day,
     )
     assert set(again.missed) == set(count.missed)
+    prepared = count_hours(
+        total_hours=total_hours,
+        lessons=timetable(lessons, HoursRules().lesson_min_coverage),
+        records=records,
+        sessions=sessions,
+    )
+    assert prepared == again
 
 
 @PURE
@@ -527,6 +535,11 @@ def test_covered_lessons_with_bisection_is_the_plain_one_record_test(attendance)
     assert set(covered) == plain
     assert set(missed) == set(offline) - plain
     assert len(covered) + len(missed) == len(offline)
+    # The timetable prepared once for a whole roster gives the same split.
+    table = timetable(lessons, RULES.lesson_min_coverage)
+    assert covered_lessons(table, records, RULES.lesson_min_coverage) == (covered, missed)
+    with pytest.raises(ValueError):
+        covered_lessons(table, records, Decimal("0.5"))
 
 
 @PURE

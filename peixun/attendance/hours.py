@@ -18,6 +18,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -117,30 +119,80 @@ def lesson_covered(lesson: LessonLike, record: RecordLike, min_coverage: Decimal
     return Decimal(covered) >= Decimal(min_coverage) * Decimal(scheduled)
 
 
+@dataclass(frozen=True)
+class Timetable:
+    """A class's offline lessons prepared once for counting all its trainees: in schedule order,
+    each as (start, end, least overlap that covers it, the lesson). `count_hours` takes one in place
+    of the lessons; a 50-trainee class would otherwise sort and measure its timetable 50 times."""
+
+    lessons: tuple
+    min_coverage: Decimal
+
+
+# A lesson with no scheduled length cannot be covered; an overlap never reaches this.
+_NEVER = dt.timedelta.max
+
+
+def timetable(lessons: Iterable[LessonLike], min_coverage: Decimal) -> Timetable:
+    """The offline lessons with the overlap each needs. `lesson_covered` asks for
+    whole seconds of overlap c with c ≥ coverage × scheduled; c is whole, so that is the same as an
+    overlap of at least ⌈coverage × scheduled⌉ seconds, which datetimes compare without arithmetic."""
+    ratio = _fraction(min_coverage)
+    prepared = []
+    for lesson in sorted((x for x in lessons if x.mode == "OFFLINE"), key=lambda x: (x.start, x.end)):
+        scheduled = int((lesson.end - lesson.start).total_seconds())
+        if scheduled <= 0:
+            need = _NEVER
+        elif ratio <= 0:
+            # Coverage 0: any record reaching the lesson covers it, even at a single instant.
+            need = dt.timedelta.min
+        else:
+            need = dt.timedelta(seconds=math.ceil(ratio * scheduled))
+        prepared.append((lesson.start, lesson.end, need, lesson))
+    return Timetable(tuple(prepared), Decimal(min_coverage))
+
+
 def covered_lessons(
-    lessons: Iterable[LessonLike], records: Sequence[RecordLike], min_coverage: Decimal
+    lessons: Iterable[LessonLike] | Timetable, records: Sequence[RecordLike], min_coverage: Decimal
 ) -> tuple[list, list]:
     """Split the OFFLINE lessons into (covered, missed) by one trainee's records in the class.
 
     Same test as `lesson_covered`, but each lesson looks only at the records that can reach it
     (sorted by check-in, found by bisection): a 50-trainee class has thousands of records.
     """
-    ratio = _fraction(min_coverage)
-    usable = sorted((r for r in records if r.check_out is not None), key=lambda r: r.check_in)
+    if isinstance(lessons, Timetable):
+        if lessons.min_coverage != Decimal(min_coverage):
+            raise ValueError("timetable prepared for another lesson coverage")
+        table = lessons
+    else:
+        table = timetable(lessons, min_coverage)
+    usable = sorted((r for r in records if r.check_out is not None), key=_check_in)
     starts = [r.check_in for r in usable]
     longest = max((r.check_out - r.check_in for r in usable), default=dt.timedelta(0))
     covered, missed = [], []
-    for lesson in sorted((x for x in lessons if x.mode == "OFFLINE"), key=lambda x: (x.start, x.end)):
-        scheduled = int((lesson.end - lesson.start).total_seconds())
-        first = bisect.bisect_left(starts, lesson.start - longest)
-        last = bisect.bisect_left(starts, lesson.end)
-        hit = scheduled > 0 and any(
-            overlap_seconds(lesson.start, lesson.end, r.check_in, r.check_out) * ratio.denominator
-            >= ratio.numerator * scheduled
-            for r in usable[first:last]
-        )
+    n, first = len(usable), 0
+    for start, end, need, lesson in table.lessons:
+        hit = False
+        if need is not _NEVER:
+            # Lessons come in order of start, so the first record that can reach one only moves on.
+            reach = start - longest
+            first = bisect.bisect_left(starts, reach, first)
+            i = first
+            while i < n and starts[i] < end:
+                r = usable[i]
+                # The overlap; negative when they do not meet, so below any positive need.
+                check_in, check_out = r.check_in, r.check_out
+                if (end if end < check_out else check_out) - (
+                    start if start > check_in else check_in
+                ) >= need:
+                    hit = True
+                    break
+                i += 1
         (covered if hit else missed).append(lesson)
     return covered, missed
+
+
+_check_in = operator.attrgetter("check_in")
 
 
 @functools.lru_cache(maxsize=64)
@@ -148,6 +200,13 @@ def _fraction(value) -> Fraction:
     """A setting (a Decimal such as 0.9 or 8) as an exact Fraction; the same few values are asked
     for once per trainee, and building a Fraction from a Decimal is not cheap."""
     return Fraction(Decimal(value))
+
+
+@functools.lru_cache(maxsize=64)
+def _seconds(hours, per_hour: int) -> int | Fraction:
+    """A limit in class hours as seconds: an int when whole (comparing ints is cheap), else exact."""
+    seconds = _fraction(hours) * per_hour
+    return int(seconds) if seconds.denominator == 1 else seconds
 
 
 def session_hours(start: dt.datetime, end: dt.datetime, minutes_per_class_hour: int) -> Decimal:
@@ -202,21 +261,17 @@ def count_hours(
     total_hours = Decimal(total_hours)
     covered, missed = covered_lessons(lessons, records, Decimal(rules.lesson_min_coverage))
     offline = sum((Decimal(x.hours) for x in covered), ZERO)
-    sessions = list(sessions)
-    by_day = online_hours_by_day(sessions, rules.minutes_per_class_hour)
-    # Sums and caps in exact fractions; Decimals only for the result.
     per_hour = 60 * rules.minutes_per_class_hour
-    daily_max = _fraction(rules.online_max_hours_per_day)
-    capped = sum(
-        (
-            min(Fraction(seconds, per_hour), daily_max)
-            for seconds in _online_seconds_by_day(sessions).values()
-        ),
-        Fraction(0),
-    )
+    seconds_by_day = dict(sorted(_online_seconds_by_day(sessions).items()))
+    # Decimal division rounds the exact quotient: one division of a day's whole seconds gives the
+    # value an exact fraction would.
+    by_day = {day: Decimal(seconds) / Decimal(per_hour) for day, seconds in seconds_by_day.items()}
+    # Caps in whole seconds (exact fractions where a cap is not whole); Decimals only for the result.
+    daily_max = _seconds(rules.online_max_hours_per_day, per_hour)
+    capped = Fraction(sum(min(seconds, daily_max) for seconds in seconds_by_day.values()), per_hour)
     daily_capped = _exact(capped)
     online_cap = Decimal(rules.online_max_share) * total_hours
-    online = _exact(min(capped, max(Fraction(online_cap), Fraction(0))))
+    online = _exact(min(capped, max(_fraction(online_cap), Fraction(0))))
     total = offline + online
     share = total / total_hours if total_hours > 0 else ZERO
     return HoursCount(

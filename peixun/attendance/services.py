@@ -14,7 +14,7 @@ import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import groupby
+from itertools import groupby, starmap
 from operator import attrgetter
 from types import SimpleNamespace
 
@@ -24,10 +24,11 @@ from django.utils import timezone
 from peixun.core.audit import audit_record
 from peixun.core.errors import PeixunError
 from peixun.core.models import Person
+from peixun.core.perf import collections_paused
 from peixun.training.models import Enrollment, Lesson, TrainingClass
 
 from . import chain
-from .hours import HoursCount, HoursRules, count_hours, lesson_bounds
+from .hours import HoursCount, HoursRules, count_hours, lesson_bounds, timetable
 from .models import AttendanceRecord, ChainHead, OnlineSession, Source
 
 HEX = frozenset("0123456789abcdef")
@@ -542,11 +543,9 @@ def effective(records) -> list:
     """Records with every corrected one replaced by the latest (highest seq) record of its
     correction tree; ordered by time."""
     records = list(records)
-    time_of = (
-        attrgetter("check_in") if records and hasattr(records[0], "check_in") else attrgetter("start_at")
-    )
+    order = attrgetter("check_in" if records and hasattr(records[0], "check_in") else "start_at", "seq")
     if all(r.corrects_id is None for r in records):  # the usual case: nothing corrected
-        return sorted(records, key=lambda r: (time_of(r), r.seq))
+        return sorted(records, key=order)
     by_id = {r.id: r for r in records}
     latest: dict[int, object] = {}
     for r in records:
@@ -556,7 +555,7 @@ def effective(records) -> list:
         current = latest.get(root.id)
         if current is None or r.seq > current.seq:
             latest[root.id] = r
-    return sorted(latest.values(), key=lambda r: (time_of(r), r.seq))
+    return sorted(latest.values(), key=order)
 
 
 def effective_attendance(
@@ -576,25 +575,48 @@ def effective_sessions(training_class: TrainingClass, person: Person | None = No
     return effective(qs.order_by("seq"))
 
 
-ATTENDANCE_COUNTED = ("id", "seq", "corrects_id", "person_id", "check_in", "check_out")
-ONLINE_COUNTED = (
-    "id",
-    "seq",
-    "corrects_id",
-    "person_id",
-    "platform_code",
-    "start_at",
-    "end_at",
-    "ip",
-    "face_checks_passed",
-    "face_checks_failed",
-)
+class CountedRecord:
+    """An attendance record as counting reads it. Built for every record of a class each time its
+    hours are counted, so a plain class: a model instance or a SimpleNamespace costs several times
+    more. Not slotted only: pages add attributes of their own."""
+
+    __slots__ = ("id", "seq", "corrects_id", "person_id", "check_in", "check_out", "__dict__")
+
+    def __init__(self, id, seq, corrects_id, person_id, check_in, check_out):
+        self.id, self.seq, self.corrects_id, self.person_id = id, seq, corrects_id, person_id
+        self.check_in, self.check_out = check_in, check_out
 
 
-def _plain(queryset, names: tuple[str, ...]) -> list[SimpleNamespace]:
-    return [
-        SimpleNamespace(**dict(zip(names, row, strict=True))) for row in _rows(queryset.values_list(*names))
-    ]
+class CountedSession:
+    """An online session as counting and the trainee's page read it (see CountedRecord)."""
+
+    __slots__ = (
+        "id",
+        "seq",
+        "corrects_id",
+        "person_id",
+        "platform_code",
+        "start_at",
+        "end_at",
+        "ip",
+        "face_checks_passed",
+        "face_checks_failed",
+        "__dict__",
+    )
+
+    def __init__(self, id, seq, corrects_id, person_id, platform_code, start_at, end_at, ip, passed, failed):
+        self.id, self.seq, self.corrects_id, self.person_id = id, seq, corrects_id, person_id
+        self.platform_code, self.start_at, self.end_at, self.ip = platform_code, start_at, end_at, ip
+        self.face_checks_passed, self.face_checks_failed = passed, failed
+
+
+# The columns each is built from, in its constructor's order.
+ATTENDANCE_COUNTED = CountedRecord.__slots__[:-1]
+ONLINE_COUNTED = CountedSession.__slots__[:-1]
+
+
+def _plain(queryset, names: tuple[str, ...], kind):
+    return list(starmap(kind, _rows(queryset.values_list(*names))))
 
 
 def _c_timestamptz_loader():
@@ -682,8 +704,15 @@ def class_hours(
 ) -> list[TraineeHours]:
     """Counted hours of each trainee on the roster (or of one), by count_hours over the effective
     records."""
-    rules = rules or counting_rules()
-    lessons = lesson_shapes(training_class)
+    with collections_paused():  # thousands of rows, no cycles: see core.perf
+        return _class_hours(training_class, person, rules or counting_rules())
+
+
+def _class_hours(
+    training_class: TrainingClass, person: Person | None, rules: CountingRules
+) -> list[TraineeHours]:
+    # Sorted and measured once for the whole roster.
+    lessons = timetable(lesson_shapes(training_class), rules.hours.lesson_min_coverage)
     # Trainees taken off the roster (change request, confirmed finding) no longer count.
     enrollments = Enrollment.objects.filter(
         training_class=training_class, removed_at__isnull=True
@@ -696,9 +725,9 @@ def class_hours(
     online = OnlineSession.objects.filter(training_class=training_class)
     if person is not None:
         att, online = att.filter(person=person), online.filter(person=person)
-    for r in effective(_plain(att, ATTENDANCE_COUNTED)):
+    for r in effective(_plain(att, ATTENDANCE_COUNTED, CountedRecord)):
         records[r.person_id].append(r)
-    for s in effective(_plain(online, ONLINE_COUNTED)):
+    for s in effective(_plain(online, ONLINE_COUNTED, CountedSession)):
         sessions[s.person_id].append(s)
     result = []
     for e in sorted(enrollments, key=lambda e: e.person.name):

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from peixun.attendance.hours import SHANGHAI, count_hours, local_day
+from peixun.attendance.hours import SHANGHAI, count_hours, local_day, timetable
 
 from .catalog import PACKAGE_RULES, Hit
 from .facts import AttendanceFact, ClassFacts, LessonFact, OnlineFact, RuleParams
@@ -481,11 +481,12 @@ def attendance_outside_schedule(f: ClassFacts, p: RuleParams) -> list[Hit]:
 
 def _hours_of(f: ClassFacts, p: RuleParams):
     records, sessions = by_person(f.attendance), by_person(f.online)
+    lessons = timetable(f.lessons, p.hours.lesson_min_coverage)  # prepared once for the roster
 
     def hours(person: str):
         return count_hours(
             total_hours=f.klass.total_hours,
-            lessons=f.lessons,
+            lessons=lessons,
             records=records.get(person, []),
             sessions=sessions.get(person, []),
             rules=p.hours,
