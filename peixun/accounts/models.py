@@ -2,13 +2,14 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 
 from .roles import Role
 
 
-class Organisation(models.Model):
+class Organisation(BaseModel):
     """单位: a bureau at some level, a training institution, an evaluation body or an online platform."""
 
     class Kind(models.TextChoices):
@@ -77,7 +78,7 @@ class User(AbstractUser):
         return self.get_full_name()
 
 
-class PersonAffiliation(models.Model):
+class PersonAffiliation(BaseModel):
     """A person registered by an organisation (an institution's 学员库 or 教师, an agency's client).
 
     Institutions see the people they registered and no others.

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Person
 from peixun.core.scoping import ScopePaths
 from peixun.training.models import TrainingClass
@@ -21,7 +22,7 @@ class Source(models.TextChoices):
     PLATFORM = "PLATFORM", _("线上平台推送")
 
 
-class ChainedRecord(models.Model):
+class ChainedRecord(BaseModel):
     """What attendance records and online sessions share: append-only, hash-chained per class
     (第二十条). Rows are only ever inserted through peixun.attendance.services; a correction is a new
     row pointing at the one it corrects."""
@@ -179,7 +180,7 @@ class OnlineSession(ChainedRecord):
         return f"{self.training_class.code} {self.start_at:%Y-%m-%d %H:%M}"
 
 
-class ChainHead(models.Model):
+class ChainHead(BaseModel):
     """The end of one class's chain of one kind. Locked (select_for_update) while appending, so
     concurrent writers take turns; its count and last hash reveal a deleted tail record."""
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Area
 from peixun.core.scoping import ScopePaths
 
@@ -26,7 +27,7 @@ class TrainingType(models.TextChoices):
     SPECIAL = "SPECIAL", _("专项能力培训")
 
 
-class Occupation(models.Model):
+class Occupation(BaseModel):
     """职业（工种）: 国家职业分类大典 (2022) codes, and region codes for 专项职业能力 projects."""
 
     class Source(models.TextChoices):
@@ -48,7 +49,7 @@ class Occupation(models.Model):
         return f"{self.code} {self.name}"
 
 
-class SubsidyCatalog(models.Model):
+class SubsidyCatalog(BaseModel):
     """A version of the region's 职业技能培训补贴目录 (培训需求指导目录) or of one city's (第七条).
 
     A new version is a new row; the previous one ends the day before. A class is judged against
@@ -86,7 +87,7 @@ class SubsidyCatalog(models.Model):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
-class CatalogEntry(models.Model):
+class CatalogEntry(BaseModel):
     catalog = models.ForeignKey(SubsidyCatalog, on_delete=models.CASCADE, related_name="entries")
     occupation = models.ForeignKey(Occupation, verbose_name=_("职业（工种）"), on_delete=models.PROTECT)
     level = models.CharField(_("等级"), max_length=8, choices=Level.choices)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peixun.catalog.models import Level
+from peixun.core.base import BaseModel
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import EvaluationBody
@@ -16,7 +17,7 @@ def new_verify_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-class Certificate(models.Model):
+class Certificate(BaseModel):
     """A certificate held by a person (第十二、十三条).
 
     培训合格证 and 创业培训合格证 are issued by peixun when a completion is approved, numbered by the city
@@ -117,7 +118,7 @@ class Certificate(models.Model):
         return self.kind in self.ISSUED_BY_PEIXUN
 
 
-class CertificateCounter(models.Model):
+class CertificateCounter(BaseModel):
     """The last serial given per issuer, year and kind. Locked (SELECT … FOR UPDATE) while numbering,
     so two approvals in one city at once take turns and never share or skip a number."""
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Person
 from peixun.core.scoping import ScopePaths
 from peixun.training.models import TrainingClass
@@ -20,7 +21,7 @@ class RegistryKind(models.TextChoices):
     SKILL_CERTIFICATE = "skill_certificate", _("技能人才评价")
 
 
-class RegistrySnapshot(models.Model):
+class RegistrySnapshot(BaseModel):
     """One import of one registry: who imported which file, when. The newest replaces the rows."""
 
     kind = models.CharField(_("类别"), max_length=32, choices=RegistryKind.choices)
@@ -41,7 +42,7 @@ class RegistrySnapshot(models.Model):
         return f"{self.get_kind_display()} {self.file_name}"
 
 
-class RegistryRow(models.Model):
+class RegistryRow(BaseModel):
     """One row of a registry snapshot, in one shape for all kinds so rules can join set-wise.
 
     The person is identified by the ID number's HMAC (core.identity), never the number itself.
@@ -72,7 +73,7 @@ class RegistryRow(models.Model):
         return f"{self.kind} {self.id_masked}"
 
 
-class HistoryTraining(models.Model):
+class HistoryTraining(BaseModel):
     """A completed subsidised training from the previous system (history.csv)."""
 
     id_hmac = models.CharField(max_length=64, db_index=True)
@@ -99,7 +100,7 @@ class HistoryTraining(models.Model):
         return f"{self.id_masked} {self.occupation_code} {self.completed_on}"
 
 
-class Finding(models.Model):
+class Finding(BaseModel):
     """问题线索: one rule firing for one class and one person (or the class itself).
 
     Identified by (rule_code, class, subject): re-running the check keeps the reviewer's decision;
@@ -164,7 +165,7 @@ class Finding(models.Model):
         return f"{self.rule_code} {self.training_class.code}"
 
 
-class FindingEvent(models.Model):
+class FindingEvent(BaseModel):
     """The history of a finding: found, cause gone, found again, confirmed, dismissed."""
 
     class Kind(models.TextChoices):

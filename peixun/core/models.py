@@ -5,11 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .base import BaseModel
 from .identity import decrypt_id_number
 from .scoping import ScopePaths
 
 
-class Area(models.Model):
+class Area(BaseModel):
     """行政区划 (GB/T 2260): the region, 盟市, 旗县市区 and development zones."""
 
     class Kind(models.TextChoices):
@@ -54,7 +55,7 @@ class Area(models.Model):
         return self
 
 
-class AuditChainHead(models.Model):
+class AuditChainHead(BaseModel):
     """The single row that serialises appends to the audit chain and remembers its end.
 
     Locking it orders concurrent writers; keeping the last hash and count here lets verify_audit
@@ -70,7 +71,7 @@ class AuditChainHead(models.Model):
         return f"audit head #{self.last_entry_id}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(BaseModel):
     """审计日志: one state change or change of personal data. Append-only, hash-chained (第二十条)."""
 
     at = models.DateTimeField(_("时间"))
@@ -106,7 +107,7 @@ class AuditEntry(models.Model):
         return f"{self.action} {self.object_repr}"
 
 
-class CalendarYear(models.Model):
+class CalendarYear(BaseModel):
     """A year whose official holiday arrangement (放假、调休) has been entered."""
 
     year = models.PositiveSmallIntegerField(_("年份"), unique=True)
@@ -122,7 +123,7 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
-class CalendarDay(models.Model):
+class CalendarDay(BaseModel):
     """A day that differs from the Monday-to-Friday rule: an official holiday or a 调休 working day."""
 
     class Kind(models.TextChoices):
@@ -142,7 +143,7 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.get_kind_display()}"
 
 
-class RuleSettings(models.Model):
+class RuleSettings(BaseModel):
     """The numbers of rules.md. Never edited in place: each change is a new version (findings name it)."""
 
     version = models.PositiveIntegerField(_("版本"), unique=True)
@@ -233,7 +234,7 @@ class RuleSettings(models.Model):
         return {f: (str(v) if isinstance(v := getattr(self, f), Decimal) else v) for f in self.RULE_FIELDS}
 
 
-class Person(models.Model):
+class Person(BaseModel):
     """自然人: one row per real person, whoever enters them (trainee, teacher, staff).
 
     The ID number is kept encrypted (id_cipher) and found through id_hmac; see core.identity.
@@ -277,7 +278,7 @@ class Person(models.Model):
         return decrypt_id_number(self.id_cipher)
 
 
-class PersonAccessLog(models.Model):
+class PersonAccessLog(BaseModel):
     """个人信息访问记录: every view of a person's file and every display of a full ID number."""
 
     class Kind(models.TextChoices):
@@ -305,7 +306,7 @@ class PersonAccessLog(models.Model):
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
-class Job(models.Model):
+class Job(BaseModel):
     """A long job (import, cross-check, report) run in the background, with its progress and result.
 
     Live progress goes through the cache (core.jobs) because the job's own work runs inside one

@@ -3,12 +3,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peixun.catalog.models import Level, Occupation
+from peixun.core.base import BaseModel
 from peixun.core.models import Area
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
 
 
-class DemandReport(models.Model):
+class DemandReport(BaseModel):
     """One answer to a demand survey (第五条): an enterprise's labour need or a worker's training wish.
 
     Both feed the 培训需求资源库, aggregated by area × occupation × level.
@@ -53,7 +54,7 @@ class DemandReport(models.Model):
         return f"{self.get_kind_display()} {self.occupation} ×{self.headcount}"
 
 
-class ClassAnnouncement(models.Model):
+class ClassAnnouncement(BaseModel):
     """开班公告 (第五条): an institution tells the public of an upcoming class."""
 
     class Status(models.TextChoices):

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Person
 from peixun.core.scoping import ScopePaths
 from peixun.training.models import TrainingClass
@@ -17,7 +18,7 @@ def _upload_to(photo: "FacePhoto", filename: str) -> str:
     return f"faces/{photo.kind.lower()}/{photo.taken_at:%Y/%m}/{filename}"
 
 
-class FacePhoto(models.Model):
+class FacePhoto(BaseModel):
     """一张人脸照片: a trainee's enrolment photo (入学照片, the reference) or a check-in photo (签到照片)
     taken in a class. Kept as archive evidence, never edited; the face embedding is computed once.
 

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 
-class Notification(models.Model):
+
+class Notification(BaseModel):
     """站内消息: what arrived for the user or is due (第九、十一、十四条 deadlines, returns, decisions)."""
 
     class Level(models.TextChoices):

@@ -4,11 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from peixun.accounts.models import Organisation
 from peixun.catalog.models import Level, Occupation
+from peixun.core.base import BaseModel
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 
 
-class Institution(models.Model):
+class Institution(BaseModel):
     """职业培训机构 (第四条): enterprise, vocational college, technical school or private training school."""
 
     class Type(models.TextChoices):
@@ -59,7 +60,7 @@ class Institution(models.Model):
         return self.name
 
 
-class SiteAssessment(models.Model):
+class SiteAssessment(BaseModel):
     """实地考察评估 (第六条): first-time providers are assessed on site before they can be listed."""
 
     class Conclusion(models.TextChoices):
@@ -88,7 +89,7 @@ class SiteAssessment(models.Model):
         return f"{self.institution} {self.assessed_on}"
 
 
-class AssessmentPhoto(models.Model):
+class AssessmentPhoto(BaseModel):
     assessment = models.ForeignKey(SiteAssessment, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("照片"), upload_to="assessments/%Y/%m/")
     sha256 = models.CharField(max_length=64)
@@ -98,7 +99,7 @@ class AssessmentPhoto(models.Model):
         return self.caption or self.image.name
 
 
-class InstitutionListing(models.Model):
+class InstitutionListing(BaseModel):
     """培训机构目录 history: every listing, suspension and removal, with the decision (第二十一条)."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="listings")
@@ -123,7 +124,7 @@ class InstitutionListing(models.Model):
         return f"{self.institution} {self.get_status_display()} {self.effective_date}"
 
 
-class Teacher(models.Model):
+class Teacher(BaseModel):
     """授课教师 (第六条). Either employed by an institution or in a city's shared pool (共享师资库)."""
 
     class HighSkillTitle(models.TextChoices):
@@ -177,7 +178,7 @@ class Teacher(models.Model):
         return self.person.name
 
 
-class EvaluationBody(models.Model):
+class EvaluationBody(BaseModel):
     """职业技能评价机构 (第五条、第十三条) and the occupations and levels it may certify."""
 
     organisation = models.OneToOneField(
@@ -202,7 +203,7 @@ class EvaluationBody(models.Model):
         return self.name
 
 
-class EvaluationScope(models.Model):
+class EvaluationScope(BaseModel):
     body = models.ForeignKey(EvaluationBody, on_delete=models.CASCADE, related_name="scopes")
     occupation = models.ForeignKey(Occupation, verbose_name=_("职业（工种）"), on_delete=models.PROTECT)
     level = models.CharField(_("等级"), max_length=8, choices=Level.choices)

@@ -11,12 +11,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peixun.accounts.models import Organisation
+from peixun.core.base import BaseModel
 from peixun.core.models import Area
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
 
 
-class Device(models.Model):
+class Device(BaseModel):
     """考勤设备: registered by an institution to one training site."""
 
     class Status(models.TextChoices):
@@ -53,7 +54,7 @@ class Device(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Platform(models.Model):
+class Platform(BaseModel):
     """线上培训平台备案 (第十八条): filed with a city (盟市) or the region, reviewed, then given API
     credentials. Status changes only through services.platform_transition (PLATFORM_TRANSITIONS)."""
 
@@ -125,7 +126,7 @@ class Platform(models.Model):
         return [(str(self._meta.get_field(f).verbose_name), getattr(self, f)) for f in self.CAPABILITIES]
 
 
-class PlatformCourse(models.Model):
+class PlatformCourse(BaseModel):
     """A course the platform offers, with its hours, against a national standard (第十八条)."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="courses")
@@ -143,7 +144,7 @@ class PlatformCourse(models.Model):
         return self.name
 
 
-class PlatformEvent(models.Model):
+class PlatformEvent(BaseModel):
     """The filing's history: submission, review decisions with reasons, suspension, key issue."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="events")
@@ -164,7 +165,7 @@ class PlatformEvent(models.Model):
         return f"{self.platform} {self.label}"
 
 
-class Nonce(models.Model):
+class Nonce(BaseModel):
     """Replay protection: a (key, nonce) pair is accepted once; rows older than the window are
     pruned (services.nonce_prune)."""
 

@@ -2,11 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peixun.core.base import BaseModel
 from peixun.core.models import Area
 from peixun.core.scoping import ScopePaths
 
 
-class Notice(models.Model):
+class Notice(BaseModel):
     """政策与通知 (第五条): published by the region or a city for the public."""
 
     class Category(models.TextChoices):

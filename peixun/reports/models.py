@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peixun.accounts.models import Organisation
+from peixun.core.base import BaseModel
 from peixun.core.models import Area
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
@@ -23,7 +24,7 @@ class Checkpoint(models.IntegerChoices):
     M6 = 6, _("结业后6个月")
 
 
-class FollowUp(models.Model):
+class FollowUp(BaseModel):
     """就业跟踪回访记录: what the institution or the bureau learned about a completed trainee at one
     checkpoint, by phone, visit or from the employer. One record per trainee and checkpoint; a later
     call replaces it (the audit chain keeps the earlier version)."""
@@ -88,7 +89,7 @@ class FollowUp(models.Model):
         return f"{self.enrollment_id} {self.get_checkpoint_display()} {self.get_outcome_display()}"
 
 
-class EmploymentOutcome(models.Model):
+class EmploymentOutcome(BaseModel):
     """Derived: a completed trainee's employment at one checkpoint, with the evidence it rests on.
 
     Written only by `reports/refresh.py` from the registries and the follow-up records, by the rule of
@@ -141,7 +142,7 @@ class EmploymentOutcome(models.Model):
         return f"{self.enrollment_id} {self.checkpoint} {self.status}"
 
 
-class FactMeasures(models.Model):
+class FactMeasures(BaseModel):
     """The numbers every fact row carries. Each is attributed to the month its event happened:
     trainees and classes to the start month, completion and employment to the completion month,
     subsidy lines to the month applied / approved / paid, reviews to the month decided."""
@@ -312,7 +313,7 @@ class InstitutionYearFact(FactMeasures):
         return f"{self.institution_id} {self.occupation_code} {self.year}"
 
 
-class StatsState(models.Model):
+class StatsState(BaseModel):
     """The single row that serialises refreshes and remembers how far they got: the last audit entry
     whose changes are in the facts, and the day the time-driven numbers were last brought forward."""
 

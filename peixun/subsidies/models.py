@@ -5,13 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from peixun.catalog.models import CatalogEntry
 from peixun.certificates.models import Certificate
+from peixun.core.base import BaseModel
 from peixun.core.models import Person
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
 from peixun.training.models import Enrollment, TrainingClass
 
 
-class SubsidyApplication(models.Model):
+class SubsidyApplication(BaseModel):
     """补贴申请 (第十四条): the institution applies for the trainees of a class, or a person for themself.
 
     The application carries the review clock (8 working days, stopped while returned); each trainee is
@@ -85,7 +86,7 @@ class SubsidyApplication(models.Model):
         return self.code
 
 
-class SubsidyLine(models.Model):
+class SubsidyLine(BaseModel):
     """One trainee's subsidy within an application: amount, eligibility, 公示, payment."""
 
     class Status(models.TextChoices):
@@ -143,7 +144,7 @@ class SubsidyLine(models.Model):
         return f"{self.application.code} {self.person.name}"
 
 
-class Objection(models.Model):
+class Objection(BaseModel):
     """异议 lodged by anyone during 公示: suspends the line until a reviewer decides (第十四条)."""
 
     class Status(models.TextChoices):
@@ -189,7 +190,7 @@ class Objection(models.Model):
         return f"YY{timezone.localtime(self.lodged_at):%Y%m%d}{self.pk:05d}"
 
 
-class Payment(models.Model):
+class Payment(BaseModel):
     """拨付记录: one transfer to the institution's account or the person's social security card.
 
     A failed transfer is recorded too (with the bank's reason); the lines return to payable and the

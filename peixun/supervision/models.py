@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from peixun.accounts.models import Organisation
 from peixun.checks.models import Finding
+from peixun.core.base import BaseModel
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
@@ -19,7 +20,7 @@ from peixun.subsidies.models import SubsidyLine
 from peixun.training.models import Enrollment, TrainingClass
 
 
-class CodeCounter(models.Model):
+class CodeCounter(BaseModel):
     """The last number given per prefix, area and year (抽查、检查、违规、移送编号), locked while counting
     so that two clerks at once never get the same code."""
 
@@ -40,7 +41,7 @@ class CodeCounter(models.Model):
 # --- the inspectors (执法检查人员名录) -----------------------------------------------------------------
 
 
-class Inspector(models.Model):
+class Inspector(BaseModel):
     """检查人员名录: the people a draw may pick — the bureaus' inspectors (who log in and record) and
     invited experts (特邀专家, e.g. a teacher of a technical college), each with their organisation,
     which decides whom they may not inspect (回避)."""
@@ -82,7 +83,7 @@ class Inspector(models.Model):
         return f"P{self.pk}"
 
 
-class Conflict(models.Model):
+class Conflict(BaseModel):
     """利害关系申报 (回避): an inspector declares a tie to an institution (worked there, a relative is the
     legal representative …); draws do not assign them to it while the declaration stands."""
 
@@ -111,7 +112,7 @@ class Conflict(models.Model):
 # --- 双随机一公开 (第二十一条) ------------------------------------------------------------------------
 
 
-class Draw(models.Model):
+class Draw(BaseModel):
     """双随机抽查: one draw of targets and, for each, inspectors. Created once with its pools frozen and
     the SHA-256 of its secret seed published (COMMITTED); executed once (DRAWN); the seed is shown
     with the results. A draw is never re-run: a new draw is a new record, and a cancelled one stays
@@ -186,7 +187,7 @@ class Draw(models.Model):
         return f"{self.code} {self.title}"
 
 
-class DrawTarget(models.Model):
+class DrawTarget(BaseModel):
     """One drawn target, in the order of the draw, with its stratum and the HMAC that ranked it."""
 
     draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="targets")
@@ -218,7 +219,7 @@ class DrawTarget(models.Model):
         return f"{self.draw.code} #{self.rank} {self.key}"
 
 
-class DrawAssignment(models.Model):
+class DrawAssignment(BaseModel):
     """An inspector drawn for a target. A replacement (illness, a conflict found later) is the next
     inspector in the same HMAC order, recorded with its reason; the replaced row stays."""
 
@@ -256,7 +257,7 @@ class CheckItem(models.TextChoices):
     SAFETY = "SAFETY", _("实训安全")
 
 
-class Inspection(models.Model):
+class Inspection(BaseModel):
     """检查记录: one inspection of one institution (and, where it ran, one class), with its checklist,
     photos, phone checks, outcome and follow-up."""
 
@@ -331,7 +332,7 @@ class Inspection(models.Model):
         return f"{self.code} {self.institution}"
 
 
-class InspectionItem(models.Model):
+class InspectionItem(BaseModel):
     """One element of the 第二十一条 checklist as found on site."""
 
     class Result(models.TextChoices):
@@ -354,7 +355,7 @@ class InspectionItem(models.Model):
         return f"{self.get_item_display()}：{self.get_result_display()}"
 
 
-class InspectionPhoto(models.Model):
+class InspectionPhoto(BaseModel):
     """现场照片, hashed on upload; never replaced (第二十三条 培训监管记录)."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="photos")
@@ -374,7 +375,7 @@ class InspectionPhoto(models.Model):
         return self.caption or self.image.name
 
 
-class PhoneCheck(models.Model):
+class PhoneCheck(BaseModel):
     """电话抽查: a trainee on the roster is called — did you attend, what was taught?"""
 
     class Attended(models.TextChoices):
@@ -409,7 +410,7 @@ class PhoneCheck(models.Model):
         )
 
 
-class Rectification(models.Model):
+class Rectification(BaseModel):
     """整改报告: what the institution reports it has put right, for an inspection or a 责令整改 sanction."""
 
     inspection = models.ForeignKey(
@@ -453,7 +454,7 @@ class ViolationType(models.TextChoices):
     MISMANAGEMENT = "MISMANAGEMENT", _("管理混乱等其他问题")
 
 
-class Violation(models.Model):
+class Violation(BaseModel):
     """违规立案: one behaviour of one institution, with its evidence (an inspection, findings) and the
     responsible person. Sanctions and recoveries hang off it; it is closed when they are done."""
 
@@ -523,7 +524,7 @@ class SanctionKind(models.TextChoices):
     JUDICIAL = "JUDICIAL", _("移送司法机关")
 
 
-class Sanction(models.Model):
+class Sanction(BaseModel):
     """One rung of the ladder applied to a violation: the decision, its document and dates."""
 
     class Status(models.TextChoices):
@@ -561,7 +562,7 @@ class Sanction(models.Model):
         return f"{self.get_kind_display()} {self.document_no}"
 
 
-class Recovery(models.Model):
+class Recovery(BaseModel):
     """追回: subsidy paid for a violation, ordered back from the institution and tracked until every
     yuan has come in. The subsidy records stay as they are; this is the record of the money's way back."""
 
@@ -598,7 +599,7 @@ class Recovery(models.Model):
         return self.amount_due - self.amount_recovered
 
 
-class RecoveryReceipt(models.Model):
+class RecoveryReceipt(BaseModel):
     """One payment back into the fund account (缴款), with the bank voucher."""
 
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="receipts")
@@ -621,7 +622,7 @@ class RecoveryReceipt(models.Model):
 # --- integrity and annual inspection (第二十条, 第二十一条) ----------------------------------------------
 
 
-class IntegrityRecord(models.Model):
+class IntegrityRecord(BaseModel):
     """诚信记录: an entry about an institution and, where known, its responsible person. Append-only;
     written by the services when a violation is found, a sanction decided or an annual inspection failed."""
 
@@ -661,7 +662,7 @@ class IntegrityRecord(models.Model):
         return f"{self.institution} {self.get_kind_display()}"
 
 
-class AnnualInspection(models.Model):
+class AnnualInspection(BaseModel):
     """年度检查 of one institution for one year: 合格 or 不合格. Organising or doing 刷课 is 不合格
     (第二十条)."""
 
@@ -704,7 +705,7 @@ class Department(models.TextChoices):
     OTHER = "OTHER", _("其他部门")
 
 
-class ClueTransfer(models.Model):
+class ClueTransfer(BaseModel):
     """线索移送: what was sent to which department, when, with which evidence package (a ZIP with a
     manifest of SHA-256 hashes, frozen when sent), the reply and the outcome."""
 
@@ -763,7 +764,7 @@ class ClueTransfer(models.Model):
         return f"{self.code} {self.recipient}"
 
 
-class JointEnforcement(models.Model):
+class JointEnforcement(BaseModel):
     """联合执法 log: who took part, where, which institutions, what was found and done (第二十五条)."""
 
     area = models.ForeignKey(Area, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+")
@@ -799,7 +800,7 @@ class JointEnforcement(models.Model):
 # --- staff training (第二十四条) -----------------------------------------------------------------------
 
 
-class StaffTraining(models.Model):
+class StaffTraining(BaseModel):
     """经办人员培训: a session for the bureaus' own staff — policy, procedures, the system (第二十四条)."""
 
     class Topic(models.TextChoices):

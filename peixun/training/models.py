@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peixun.catalog.models import Level, TrainingType
+from peixun.core.base import BaseModel
 from peixun.core.models import Area, Person
 from peixun.core.scoping import ScopePaths
 from peixun.institutions.models import Institution
@@ -37,7 +38,7 @@ class ClassStatus(models.TextChoices):
     IMPORTED = "IMPORTED", _("数据包导入")
 
 
-class TrainingClass(models.Model):
+class TrainingClass(BaseModel):
     """培训班 (班期): one subsidised class of one institution (第八条).
 
     A class the institution applies for starts as DRAFT and moves through `ClassStatus`; classes
@@ -85,7 +86,7 @@ class TrainingClass(models.Model):
         return f"{self.code} {self.occupation_name}"
 
 
-class Lesson(models.Model):
+class Lesson(BaseModel):
     """课程表 entry: one lesson of a class, offline or online, with its teacher."""
 
     class Mode(models.TextChoices):
@@ -118,7 +119,7 @@ class Lesson(models.Model):
         return f"{self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
 
-class Enrollment(models.Model):
+class Enrollment(BaseModel):
     """花名册 row: a trainee in a class with the category claimed for them.
 
     Removal (by an approved change request or a confirmed finding) keeps the row: the archive and the
@@ -148,7 +149,7 @@ class Enrollment(models.Model):
         return f"{self.training_class.code} {self.person.name}"
 
 
-class ExamResult(models.Model):
+class ExamResult(BaseModel):
     """结业考试成绩 and the certificate that followed (第十、十三条)."""
 
     class CertificateType(models.TextChoices):
@@ -181,7 +182,7 @@ class ExamResult(models.Model):
         return f"{self.training_class.code} {self.exam_date}"
 
 
-class TeachingModule(models.Model):
+class TeachingModule(BaseModel):
     """教学计划 module: what is taught, how many hours, offline or on which filed platform (第八、十八条)."""
 
     training_class = models.ForeignKey(TrainingClass, on_delete=models.CASCADE, related_name="modules")
@@ -212,7 +213,7 @@ class TeachingModule(models.Model):
         return self.name
 
 
-class ClassTeacher(models.Model):
+class ClassTeacher(BaseModel):
     """A teacher engaged for the class (授课师资, 第六条、第二十一条)."""
 
     training_class = models.ForeignKey(TrainingClass, on_delete=models.CASCADE, related_name="class_teachers")
@@ -236,7 +237,7 @@ class ClassTeacher(models.Model):
         return f"{self.training_class_id} {self.teacher_id}"
 
 
-class ClassDocument(models.Model):
+class ClassDocument(BaseModel):
     """A file of the class's archive (第二十三条): undertakings, plans, vouchers, photos. Never replaced
     in place: a new upload is a new row, and the hash proves what was filed."""
 
@@ -274,7 +275,7 @@ class ClassDocument(models.Model):
         return self.title
 
 
-class Review(models.Model):
+class Review(BaseModel):
     """One review case of a class (开班审核 第九条 / 结业审核 第十一条) with its legal clock.
 
     The clock runs in working days from the day after submission. Returning the application for
@@ -328,7 +329,7 @@ class Review(models.Model):
         return f"{self.training_class.code} {self.get_stage_display()}"
 
 
-class ReviewRound(models.Model):
+class ReviewRound(BaseModel):
     """One submission of a review case and, if it was returned, the 一次性告知 list that went back."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="rounds")
@@ -357,7 +358,7 @@ class ReviewRound(models.Model):
         return f"{self.review} 第{self.number}轮"
 
 
-class Deficiency(models.Model):
+class Deficiency(BaseModel):
     """一项需补正的问题: found by the system at submission, or added by the reviewer when returning."""
 
     class Source(models.TextChoices):
@@ -377,7 +378,7 @@ class Deficiency(models.Model):
         return self.text
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(BaseModel):
     """变更申请 during training: roster and schedule change only with the reviewer's approval
     (擅自变更培训内容、减少培训课时 is a violation, 第二十二条)."""
 
