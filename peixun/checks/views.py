@@ -16,7 +16,6 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -33,6 +32,7 @@ from peixun.attendance.models import AttendanceRecord, OnlineSession
 from peixun.core.errors import PeixunError, TransitionError
 from peixun.core.identity import mask_id_number, mask_phone
 from peixun.core.models import Area, Person, RuleSettings
+from peixun.core.paging import keyed_page
 from peixun.core.tabular import write_xlsx
 from peixun.institutions.models import InstitutionListing
 from peixun.training.models import Enrollment, ExamResult, Lesson, TrainingClass
@@ -176,7 +176,7 @@ def _decorate(finding: Finding) -> Finding:
 @require_perm(Perm.VIEW_PEOPLE)
 def finding_list(request):
     findings, f = _filtered_findings(request)
-    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyed_page(findings, request.GET.get("page"), PAGE_SIZE)
     for finding in page:
         _decorate(finding)
     query = request.GET.copy()

@@ -45,6 +45,13 @@ class Area(BaseModel):
         return self.name
 
     @property
+    def display_name(self) -> str:
+        """The name as lists show it: a county or zone after its 盟市 (呼和浩特市 新城区)."""
+        if self.parent_id and self.kind not in (self.Kind.CITY, self.Kind.COUNTY_DIRECT):
+            return f"{self.parent.name} {self.name}"
+        return self.name
+
+    @property
     def is_city_level(self) -> bool:
         return self.kind in (self.Kind.CITY, self.Kind.COUNTY_DIRECT)
 

@@ -19,6 +19,7 @@ from peixun.accounts.scope import get_scoped_or_404, restrict
 from peixun.core.errors import PeixunError
 from peixun.core.identity import mask_name
 from peixun.core.models import AuditEntry
+from peixun.core.paging import keyed_page
 from peixun.core.services import current_rule_settings
 from peixun.core.workdays import deadline_text
 from peixun.training.models import ClassStatus, Enrollment, TrainingClass
@@ -155,7 +156,7 @@ def application_list(request):
             | Q(institution__name__contains=q)
             | Q(training_class__occupation_name__contains=q)
         )
-    page = Paginator(queryset.order_by("-submitted_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyed_page(queryset.order_by("-submitted_at", "-id"), request.GET.get("page"), PAGE_SIZE)
     # The line sums of this page's applications only: annotating the whole scope summed every
     # line of the region before keeping a page of it (seconds at 1,000,000 trainees).
     sums = {

@@ -115,3 +115,35 @@ def status_badge(kind: str, status: str, label, current: bool = True) -> str:
     if icon:
         return format_html('<span class="badge {}"><i class="bi {}"></i> {}</span>', colour, icon, label)
     return format_html('<span class="badge {}">{}</span>', colour, label)
+
+
+@register.simple_tag
+def severity_badge(severity: str, label) -> str:
+    """A finding's severity, with what it means for the reviewer in the tooltip."""
+    if severity == "BLOCK":
+        return format_html(
+            '<span class="badge text-bg-danger" title="{}">{}</span>',
+            gettext("阻断：问题处理前不能通过相应审批"),
+            label,
+        )
+    return format_html(
+        '<span class="badge text-bg-warning" title="{}">{}</span>',
+        gettext("需复核：审核人员须核实并记录处理意见"),
+        label,
+    )
+
+
+@register.simple_tag
+def finding_subject(finding) -> str:
+    """Who a finding is about: the person (ID number masked), an ID number not registered in
+    peixun, or the class as a whole."""
+    if finding.person_id:
+        person = finding.person
+        return format_html(
+            '{} <span class="font-monospace small text-muted">{}</span>', person.name, person.id_masked
+        )
+    if finding.subject_key:
+        return format_html('<span class="text-muted">{}</span>', gettext("未登记人员"))
+    return format_html(
+        '<span class="badge text-bg-light border"><i class="bi bi-people"></i> {}</span>', gettext("班级")
+    )
