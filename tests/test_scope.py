@@ -413,3 +413,26 @@ def test_api_me_describes_the_caller_and_their_scope_anchor(client, world, user_
     response = client.get("/api/v1/me")
     assert response.status_code == 200
     assert response.json() == expected
+
+
+def test_the_signed_in_user_comes_with_organisation_and_area(client, world):
+    """The scope of every request is computed from the user's organisation and its area: they are
+    read with the user, and computing the scope asks the database nothing more."""
+    from django.contrib.auth import get_user
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from peixun.accounts.scope import scope_of
+
+    for signed_in in (world.hohhot_admin, world.xincheng_reviewer):
+        client.force_login(signed_in)
+        request = RequestFactory().get("/")
+        request.session = client.session
+        user = get_user(request)  # what the authentication middleware gives each request
+        assert user.pk == signed_in.pk
+        with CaptureQueriesContext(connection) as queries:
+            scope = scope_of(user)
+        assert world.xincheng_reviewer.organisation.area_id in scope.area_ids
+        # A county's scope is its area; a city's needs one query for the counties under it.
+        assert len(queries) == (0 if signed_in is world.xincheng_reviewer else 1)
