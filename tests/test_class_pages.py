@@ -535,3 +535,28 @@ def test_completion_is_approved_with_the_review_record(client, world, life, runn
     assert klass.status == ClassStatus.COMPLETED
     html = page(client, life.operator, detail(klass, "history"))
     assert "结业审核通过" in html and "与社保数据比对无异常" in html
+
+
+def test_the_tabs_count_what_each_tab_lists(client, world, life):
+    """The tab numbers come from one query; each is the number its own relation gives."""
+    from peixun.training.views import _tab_counts
+
+    klass = submitted(life)
+    first = klass.enrollments.order_by("pk").first()
+    Enrollment.objects.filter(pk=first.pk).update(removed_at=dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC))
+    counts = _tab_counts(klass)
+    assert counts == {
+        "roster": klass.enrollments.filter(removed_at__isnull=True).count(),
+        "modules": klass.modules.count(),
+        "lessons": klass.lessons.count(),
+        "teachers": klass.class_teachers.count(),
+        "documents": klass.documents.count(),
+        "exams": klass.exams.count(),
+        "changes": klass.change_requests.filter(state=ChangeRequest.State.PENDING).count(),
+        "reviews": klass.reviews.count(),
+    }
+    # A removed trainee is not counted; the class has lessons, modules and a pending review.
+    assert counts["roster"] == klass.enrollments.count() - 1
+    assert counts["lessons"] > 0 and counts["modules"] > 0 and counts["reviews"] == 1
+    html = page(client, world.xincheng_reviewer, detail(klass))
+    assert re.search(rf"花名册\s*<span[^>]*>{counts['roster']}</span>", html)

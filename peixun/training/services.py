@@ -1110,17 +1110,16 @@ def completion_checks(training_class: TrainingClass, *, today: dt.date | None = 
     if last is None or last >= today:
         timing.append(f"最后一次课在{last}，课程结束后才能申请结业")
     exams = []
-    results = {e.person_id: e for e in c.exams.all()}
-    enrolled = list(c.enrollments.filter(removed_at__isnull=True).select_related("person"))
-    if not results:
+    examined = set(c.exams.values_list("person_id", flat=True))
+    if not examined:
         exams.append("尚未录入任何考试成绩")
-    hours = {h.enrollment.pk: h for h in class_hours(c)} if enrolled else {}
-    line = counting_rules().exam_min_share
-    for e in enrolled:
-        h = hours.get(e.pk)
-        if e.person_id in results and h is not None and h.count.share < line:
+    rules = counting_rules()
+    line = rules.exam_min_share
+    # class_hours reads the roster (trainees not removed) with their people and counted hours.
+    for h in class_hours(c, rules=rules) if examined else ():
+        if h.person.pk in examined and h.count.share < line:
             exams.append(
-                f"{e.person.name}学时占比{h.count.share:.1%}未达到{line:.0%}，不能参加结业考试（第十条）"
+                f"{h.person.name}学时占比{h.count.share:.1%}未达到{line:.0%}，不能参加结业考试（第十条）"
             )
     return [Check("课程结束", tuple(timing)), Check("考试成绩", tuple(exams))]
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,9 +54,13 @@ from .models import (
     ChangeRequest,
     ClassDocument,
     ClassStatus,
+    ClassTeacher,
+    Enrollment,
+    ExamResult,
     Lesson,
     Review,
     ReviewRound,
+    TeachingModule,
     TrainingClass,
 )
 from .workflow import EDITABLE, EXAM_ENTRY, IN_TRAINING, Actor, acts_as, moves_for
@@ -298,12 +303,36 @@ def _pct(share: Decimal) -> Decimal:
     return value.to_integral_value() if value == value.to_integral_value() else value
 
 
-def _hours_rows(klass: TrainingClass):
-    rows = class_hours(klass)
+def _hours_rows(klass: TrainingClass, rules):
+    rows = class_hours(klass, rules=rules)
     for r in rows:
         # One decimal, as on the attendance sheet: 94.6% must not read as the 95% line.
         r.share_pct = (r.count.share * 100).quantize(Decimal("0.1"))
     return rows
+
+
+def _count_of(related, **conditions):
+    """The number of `related` rows (a reverse relation of TrainingClass) of the outer class."""
+    rows = related.objects.filter(training_class=OuterRef("pk"), **conditions).order_by()
+    return Coalesce(Subquery(rows.values("training_class").annotate(n=Count("*")).values("n")), 0)
+
+
+def _tab_counts(klass: TrainingClass) -> dict:
+    """The numbers the tabs show, in one query: the class page is the most opened page, and eight
+    COUNT queries were a third of its queries."""
+    counted = {
+        "roster": _count_of(Enrollment, removed_at__isnull=True),
+        "modules": _count_of(TeachingModule),
+        "lessons": _count_of(Lesson),
+        "teachers": _count_of(ClassTeacher),
+        "documents": _count_of(ClassDocument),
+        "exams": _count_of(ExamResult),
+        "changes": _count_of(ChangeRequest, state=ChangeRequest.State.PENDING),
+        "reviews": _count_of(Review),
+    }
+    # Prefixed: some of the names are relations of the class.
+    row = TrainingClass.objects.filter(pk=klass.pk).values(**{f"n_{k}": v for k, v in counted.items()}).get()
+    return {k: row[f"n_{k}"] for k in counted}
 
 
 def _tabs(klass: TrainingClass, stage: str, counts: dict) -> list[dict]:
@@ -337,16 +366,7 @@ def _render_detail(request, klass: TrainingClass, *, tab: str = "", status: int 
     review = services.current_review(klass)
     stage, checks = _stage_checks(klass)
     problems = services.all_problems(checks)
-    counts = {
-        "roster": klass.enrollments.filter(removed_at__isnull=True).count(),
-        "modules": klass.modules.count(),
-        "lessons": klass.lessons.count(),
-        "teachers": klass.class_teachers.count(),
-        "documents": klass.documents.count(),
-        "exams": klass.exams.count(),
-        "changes": klass.change_requests.filter(state=ChangeRequest.State.PENDING).count(),
-        "reviews": klass.reviews.count(),
-    }
+    counts = _tab_counts(klass)
     tabs = _tabs(klass, stage, counts)
     keys = {t["key"] for t in tabs}
     tab = tab or request.GET.get("tab", "")
@@ -485,8 +505,9 @@ def _checks_tab(request, klass, ctx, extra):
 
 
 def _hours_tab(request, klass, ctx, extra):
-    rows = _hours_rows(klass)
-    line = counting_rules().exam_min_share
+    rules = counting_rules()
+    rows = _hours_rows(klass, rules)
+    line = rules.exam_min_share
     return {
         "hours_rows": rows,
         "line_pct": _pct(line),
@@ -495,7 +516,8 @@ def _hours_tab(request, klass, ctx, extra):
 
 
 def _exams_tab(request, klass, ctx, extra):
-    rows = _hours_rows(klass)
+    rules = counting_rules()
+    rows = _hours_rows(klass, rules)
     results = {e.person_id: e for e in klass.exams.all()}
     last = klass.lessons.order_by("-date").values_list("date", flat=True).first()
     default_date = max(last, timezone.localdate()) if last else timezone.localdate()
@@ -512,7 +534,7 @@ def _exams_tab(request, klass, ctx, extra):
                 },
                 prefix=f"e{r.enrollment.pk}",
             )
-    line = counting_rules().exam_min_share
+    line = rules.exam_min_share
     return {"exam_rows": rows, "can_enter_exams": can_enter, "line_pct": _pct(line)}
 
 
