@@ -6,12 +6,13 @@ user acts for the class in the role the action needs (otherwise 404 too), call o
 its Chinese refusal on the page. The buttons in the header are exactly `workflow.moves_for()`.
 """
 
+import functools
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -311,28 +312,38 @@ def _hours_rows(klass: TrainingClass, rules):
     return rows
 
 
-def _count_of(related, **conditions):
-    """The number of `related` rows (a reverse relation of TrainingClass) of the outer class."""
-    rows = related.objects.filter(training_class=OuterRef("pk"), **conditions).order_by()
-    return Coalesce(Subquery(rows.values("training_class").annotate(n=Count("*")).values("n")), 0)
+# (tab, table, extra condition with its parameters) of the numbers the tabs show.
+_TAB_COUNTS = (
+    ("roster", Enrollment, "AND removed_at IS NULL", ()),
+    ("modules", TeachingModule, "", ()),
+    ("lessons", Lesson, "", ()),
+    ("teachers", ClassTeacher, "", ()),
+    ("documents", ClassDocument, "", ()),
+    ("exams", ExamResult, "", ()),
+    ("changes", ChangeRequest, "AND state = %s", (ChangeRequest.State.PENDING,)),
+    ("reviews", Review, "", ()),
+)
+
+
+@functools.cache
+def _tab_counts_sql() -> str:
+    # Table names from the models and fixed conditions; every value is a parameter.
+    counts = ", ".join(
+        f"(SELECT COUNT(*) FROM {model._meta.db_table} WHERE training_class_id = %s {extra})"  # noqa: S608
+        for _tab, model, extra, _params in _TAB_COUNTS
+    )
+    return f"SELECT {counts}"
 
 
 def _tab_counts(klass: TrainingClass) -> dict:
-    """The numbers the tabs show, in one query: the class page is the most opened page, and eight
-    COUNT queries were a third of its queries."""
-    counted = {
-        "roster": _count_of(Enrollment, removed_at__isnull=True),
-        "modules": _count_of(TeachingModule),
-        "lessons": _count_of(Lesson),
-        "teachers": _count_of(ClassTeacher),
-        "documents": _count_of(ClassDocument),
-        "exams": _count_of(ExamResult),
-        "changes": _count_of(ChangeRequest, state=ChangeRequest.State.PENDING),
-        "reviews": _count_of(Review),
-    }
-    # Prefixed: some of the names are relations of the class.
-    row = TrainingClass.objects.filter(pk=klass.pk).values(**{f"n_{k}": v for k, v in counted.items()}).get()
-    return {k: row[f"n_{k}"] for k in counted}
+    """The numbers the tabs show, in one query. The class page is the most opened page, and eight
+    ORM COUNT queries were a third of its queries and 6–8 ms. Plain SQL: the same in one ORM query
+    of eight subqueries took longer to build than the eight queries took to run."""
+    params = [p for _tab, _model, _extra, extra_params in _TAB_COUNTS for p in (klass.pk, *extra_params)]
+    with connection.cursor() as cursor:
+        cursor.execute(_tab_counts_sql(), params)
+        row = cursor.fetchone()
+    return {tab: n for (tab, *_rest), n in zip(_TAB_COUNTS, row, strict=True)}
 
 
 def _tabs(klass: TrainingClass, stage: str, counts: dict) -> list[dict]:
