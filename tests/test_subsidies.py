@@ -1331,3 +1331,19 @@ def test_every_page_opens_for_its_role(client, setup):
     assert Client().get(reverse("subsidies:objection_thanks")).status_code == 302
     client.logout()
     assert client.get(reverse("subsidies:applications")).status_code == 302  # to the login page
+
+
+def test_the_list_offers_a_completed_class_until_every_trainee_is_in_a_live_application(setup):
+    """第十四条: 申请补贴 is offered for a completed class while some trainee is in no live
+    application; a withdrawn application frees them again."""
+    from peixun.subsidies.views import _applicable
+
+    def offered():
+        return {r["klass"].pk: r["open"] for r in _applicable(setup.operator)}
+
+    roster = setup.klass.enrollments.filter(removed_at__isnull=True).count()
+    assert offered() == {setup.klass.pk: roster}
+    app = setup.apply()
+    assert offered().get(setup.klass.pk, 0) == roster - app.lines.count()
+    subsidy_withdraw(application=app, actor=setup.operator, reason="材料有误，撤回重报")
+    assert offered() == {setup.klass.pk: roster}
