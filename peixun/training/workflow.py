@@ -133,7 +133,14 @@ def acts_as(user, training_class: TrainingClass, actor: str) -> bool:
     if actor == Actor.REVIEWER:
         if not has_perm(user, Perm.REVIEW_CLASSES):
             return False
-        return restrict(TrainingClass.objects.filter(pk=training_class.pk), user).exists()
+        # Asked several times per page (the page, then each move); remembered on the user object,
+        # which lives for one request, as accounts.scope keeps the scope.
+        covered = user.__dict__.setdefault("_peixun_reviews_class", {})
+        if training_class.pk not in covered:
+            covered[training_class.pk] = restrict(
+                TrainingClass.objects.filter(pk=training_class.pk), user
+            ).exists()
+        return covered[training_class.pk]
     return False
 
 
