@@ -435,3 +435,21 @@ def test_pages_need_login_and_the_role(client, s):
     html = client.get(reverse("checks:findings")).content.decode()
     assert CLASS_CODE not in html
     assert client.get(detail_url(s.finding)).status_code == 404
+
+
+def test_the_list_counts_the_open_findings_and_the_open_block_ones(client, s):
+    """第二十二条: the reviewer sees how many findings wait for a decision and how many of them block
+    approvals; a dismissed one is no longer counted."""
+    client.force_login(s.world.xincheng_reviewer)
+
+    def counted():
+        html = client.get(reverse("checks:findings")).content.decode()
+        found = re.search(
+            r"其中待处理 <strong>(\d+)</strong> 条，含阻断 <strong[^>]*>(\d+)</strong> 条", html
+        )
+        return tuple(map(int, found.groups())) if found else None
+
+    blocking = Finding.objects.filter(is_current=True, status="OPEN", severity="BLOCK").count()
+    assert counted() == (2, blocking)
+    Finding.objects.filter(pk=s.finding.pk).update(status="DISMISSED")
+    assert counted() == (1, blocking - (s.finding.severity == "BLOCK"))

@@ -181,9 +181,9 @@ def finding_list(request):
         _decorate(finding)
     query = request.GET.copy()
     query.pop("page", None)
-    counts = findings.aggregate(
-        open=Count("pk", filter=Q(status=Status.OPEN)),
-        open_block=Count("pk", filter=Q(status=Status.OPEN, severity=Severity.BLOCK)),
+    # Both numbers are of open findings: counted among those only (the status index narrows it).
+    counts = findings.filter(status=Status.OPEN).aggregate(
+        open=Count("pk"), open_block=Count("pk", filter=Q(severity=Severity.BLOCK))
     )
     return render(
         request,
