@@ -234,16 +234,18 @@ def _online_seconds_by_day(sessions: Iterable[SessionLike]) -> dict[dt.date, int
 def online_hours_by_day(
     sessions: Iterable[SessionLike], minutes_per_class_hour: int
 ) -> dict[dt.date, Decimal]:
-    """Valid online hours per day (face_checks_failed = 0), before any cap; day = start day.
+    """Valid online hours per day (face_checks_failed = 0), before any cap; day = start day."""
+    return _hours_by_day(_online_seconds_by_day(sessions), 60 * minutes_per_class_hour)
+
+
+def _hours_by_day(seconds_by_day: dict[dt.date, int], per_hour: int) -> dict[dt.date, Decimal]:
+    """Each day's whole seconds as class hours, in order of day.
 
     Seconds are summed per day and divided once: dividing each session first would make three
-    2-hour sessions (8 class hours) come out a hair over 8 and break the daily limit wrongly.
+    2-hour sessions (8 class hours) come out a hair over 8 and break the daily limit wrongly. Decimal
+    division rounds the exact quotient, so one division gives the value an exact fraction would.
     """
-    per_hour = 60 * minutes_per_class_hour
-    return {
-        day: _exact(Fraction(seconds, per_hour))
-        for day, seconds in sorted(_online_seconds_by_day(sessions).items())
-    }
+    return {day: Decimal(seconds) / Decimal(per_hour) for day, seconds in sorted(seconds_by_day.items())}
 
 
 def count_hours(
@@ -262,10 +264,8 @@ def count_hours(
     covered, missed = covered_lessons(lessons, records, Decimal(rules.lesson_min_coverage))
     offline = sum((Decimal(x.hours) for x in covered), ZERO)
     per_hour = 60 * rules.minutes_per_class_hour
-    seconds_by_day = dict(sorted(_online_seconds_by_day(sessions).items()))
-    # Decimal division rounds the exact quotient: one division of a day's whole seconds gives the
-    # value an exact fraction would.
-    by_day = {day: Decimal(seconds) / Decimal(per_hour) for day, seconds in seconds_by_day.items()}
+    seconds_by_day = _online_seconds_by_day(sessions)
+    by_day = _hours_by_day(seconds_by_day, per_hour)
     # Caps in whole seconds (exact fractions where a cap is not whole); Decimals only for the result.
     daily_max = _seconds(rules.online_max_hours_per_day, per_hour)
     capped = Fraction(sum(min(seconds, daily_max) for seconds in seconds_by_day.values()), per_hour)
